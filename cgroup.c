@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+#include "cgroup.h"
+#include "json.h"
+
+const char *cg_host_mode_name(enum cg_host_mode m)
+{
+        static const char *const n[] = { "unknown", "v1", "hybrid", "v2" };
+        return m < ELEMENTSOF(n) ? n[m] : "unknown";
+}
+
+const char *cg_action_name(enum cg_action a)
+{
+        static const char *const n[] = {
+                "none",
+                "bind the container's own cgroup2 directory read-write at /sys/fs/cgroup "
+                "(its limit files read-only)",
+                "bind the container's own name=systemd cgroup read-write at /sys/fs/cgroup/systemd",
+        };
+        return a < ELEMENTSOF(n) ? n[a] : "unknown";
+}
+
+static bool has_controller(const char *list, size_t len, const char *name)
+{
+        size_t nl = strlen(name);
+        const char *p = list, *end = list + len;
+
+        while (p < end) {
+                const char *c = memchr(p, ',', (size_t)(end - p));
+                size_t l = c ? (size_t)(c - p) : (size_t)(end - p);
+                if (l == nl && memcmp(p, name, nl) == 0)
+                        return true;
+                p += l + 1;
+        }
+        return false;
+}
+
+int cg_parse_membership(const char *s, struct cg_membership *ret, hook_error_t *err)
+{
+        memset(ret, 0, sizeof(*ret));
+        while (*s) {
+                const char *eol = strchr(s, '\n'), *c1, *c2;
+                size_t len = eol ? (size_t)(eol - s) : strlen(s);
+
+                c1 = memchr(s, ':', len);
+                c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - s)) : NULL;
+                if (!c1 || !c2) {
+                        cg_membership_done(ret);
+                        return hook_error_set(err, EINVAL, "malformed line in /proc/PID/cgroup");
+                }
+                if (c1 - s == 1 && s[0] == '0' && c2 == c1 + 1) {
+                        free(ret->unified);
+                        ret->unified = strndup(c2 + 1, len - (size_t)(c2 + 1 - s));
+                } else if (has_controller(c1 + 1, (size_t)(c2 - c1 - 1), "name=systemd")) {
+                        free(ret->named);
+                        ret->named = strndup(c2 + 1, len - (size_t)(c2 + 1 - s));
+                }
+                s += len + (eol ? 1 : 0);
+        }
+        return 0;
+}
+
+void cg_membership_done(struct cg_membership *m)
+{
+        free(m->unified);
+        free(m->named);
+        memset(m, 0, sizeof(*m));
+}
+
+void cg_mounts_done(struct cg_mounts *m)
+{
+        free(m->unified_target);
+        free(m->unified_root);
+        free(m->named_target);
+        free(m->named_root);
+        memset(m, 0, sizeof(*m));
+}
+
+int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *err)
+{
+        struct libmnt_table *tb = NULL;
+        struct libmnt_iter *it = NULL;
+        struct libmnt_fs *fs;
+        FILE *f;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        f = fmemopen((void *)mountinfo, strlen(mountinfo), "r");
+        tb = mnt_new_table();
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!f || !tb || !it) {
+                r = hook_error_set(err, ENOMEM, "parsing mountinfo: out of memory");
+                goto out;
+        }
+        r = mnt_table_parse_stream(tb, f, "mountinfo");
+        if (r < 0) {
+                r = hook_error_set(err, -r, "parsing mountinfo failed");
+                goto out;
+        }
+        /* The last matching mount wins: it is the one on top. */
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *type = mnt_fs_get_fstype(fs), *opts = mnt_fs_get_fs_options(fs);
+                char **t = NULL, **root = NULL;
+
+                if (streq_ptr(type, "cgroup2"))
+                        t = &ret->unified_target, root = &ret->unified_root;
+                else if (streq_ptr(type, "cgroup") && opts && mnt_optstr_get_option(opts, "name=systemd", NULL, NULL) == 0)
+                        t = &ret->named_target, root = &ret->named_root;
+                if (!t)
+                        continue;
+                free(*t);
+                free(*root);
+                *t = xstrdup(mnt_fs_get_target(fs));
+                *root = xstrdup(mnt_fs_get_root(fs) ? mnt_fs_get_root(fs) : "/");
+        }
+        r = 0;
+out:
+        mnt_free_iter(it);
+        mnt_unref_table(tb);
+        if (f)
+                fclose(f);
+        return r;
+}
+
+enum cg_host_mode cg_mode_from_mounts(const struct cg_mounts *m, bool unified_at_sys_fs_cgroup)
+{
+        if (unified_at_sys_fs_cgroup)
+                return CG_HOST_V2;
+        if (m->unified_target && m->named_target)
+                return CG_HOST_HYBRID;
+        if (m->named_target)
+                return CG_HOST_V1;
+        if (m->unified_target)
+                return CG_HOST_V2;
+        return CG_HOST_UNKNOWN;
+}
+
+enum cg_host_mode cg_detect_host_mode(void)
+{
+        struct statfs sfs;
+
+        if (statfs("/sys/fs/cgroup", &sfs) < 0)
+                return CG_HOST_UNKNOWN;
+        if (sfs.f_type == CGROUP2_SUPER_MAGIC)
+                return CG_HOST_V2;
+        if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+                return CG_HOST_HYBRID;
+        if (statfs("/sys/fs/cgroup/systemd", &sfs) == 0 && sfs.f_type == CGROUP_SUPER_MAGIC)
+                return CG_HOST_V1;
+        return CG_HOST_UNKNOWN;
+}
+
+int cg_relative_path(const char *cgpath, const char *mount_root, char **ret, hook_error_t *err)
+{
+        size_t rl = strlen(mount_root);
+        const char *rel;
+
+        if (cgpath[0] != '/' || strstr(cgpath, "/../") || strstr(cgpath, "/..\n") ||
+            (strlen(cgpath) >= 3 && streq(cgpath + strlen(cgpath) - 3, "/..")))
+                return hook_error_set(err, EINVAL, "cgroup path `%.200s` is not a clean absolute path", cgpath);
+        if (streq(mount_root, "/"))
+                rel = cgpath;
+        else if (strncmp(cgpath, mount_root, rl) == 0 && (cgpath[rl] == '/' || cgpath[rl] == '\0'))
+                rel = cgpath + rl;
+        else
+                return hook_error_set(err, EXDEV, "cgroup `%.200s` is outside the mounted hierarchy `%.200s`",
+                                      cgpath, mount_root);
+        while (*rel == '/')
+                rel++;
+        if (*rel == '\0')
+                return hook_error_set(err, EPERM,
+                                      "the container's cgroup is the hierarchy root; refusing to make it writable");
+        *ret = xstrdup(rel);
+        return 0;
+}
+
+bool cg_delegated_file(const char *name)
+{
+        return streq(name, "cgroup.procs") || streq(name, "cgroup.threads") ||
+               streq(name, "cgroup.subtree_control") || streq(name, "tasks");
+}
+
+static int read_small(const char *path, char **ret, hook_error_t *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        size_t len;
+
+        if (fd < 0)
+                return hook_error_set(err, errno, "open `%s`: %s", path, strerror(errno));
+        if (read_fd_capped(fd, 4u << 20, ret, &len, err) < 0)
+                return hook_error_prefix(err, "reading `%s`", path);
+        return 0;
+}
+
+static int open_beneath(const char *target, const char *rel, unsigned long magic, int *ret_fd,
+                        hook_error_t *err)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int mfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct statfs sfs;
+        int fd;
+
+        if (mfd < 0)
+                return hook_error_set(err, errno, "open `%s`: %s", target, strerror(errno));
+        fd = (int)syscall(SYS_openat2, mfd, rel, &how, sizeof(how));
+        if (fd < 0)
+                return hook_error_set(err, errno, "open cgroup `%s/%.200s`: %s", target, rel, strerror(errno));
+        if (fstatfs(fd, &sfs) < 0 || (unsigned long)sfs.f_type != magic) {
+                (void)close(fd);
+                return hook_error_set(err, EXDEV, "`%s/%.200s` is not a cgroup filesystem", target, rel);
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int cg_open_own(pid_t pid, enum cg_action *action, int *ret_fd, char **ret_path, hook_error_t *err)
+{
+        _cleanup_free_ char *proc = NULL, *mi = NULL, *rel = NULL;
+        struct cg_membership mem = {};
+        struct cg_mounts mnt = {};
+        char path[64];
+        int r;
+
+        (void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+        if ((r = read_small(path, &proc, err)) < 0 || (r = read_small("/proc/self/mountinfo", &mi, err)) < 0)
+                return r;
+        if ((r = cg_parse_membership(proc, &mem, err)) < 0)
+                return r;
+        r = cg_parse_mounts(mi, &mnt, err);
+        if (r < 0)
+                goto out;
+        if (*action == CG_ACT_UNIFIED) {
+                /* On a hybrid host the process may sit at the unified root
+                 * (a runtime that ignores the unified hierarchy): fall back. */
+                hook_error_t tmp = {};
+                if (mem.unified && mnt.unified_target &&
+                    cg_relative_path(mem.unified, mnt.unified_root, &rel, &tmp) == 0) {
+                        r = open_beneath(mnt.unified_target, rel, CGROUP2_SUPER_MAGIC, ret_fd, err);
+                        goto out;
+                }
+                if (!mem.named || !mnt.named_target) {
+                        r = hook_error_set(err, tmp.code ? tmp.code : ENOENT, "no cgroup2 directory of the container's own%s%s",
+                                           tmp.code ? ": " : "", tmp.msg);
+                        goto out;
+                }
+                *action = CG_ACT_V1_NAMED;
+        }
+        if (!mem.named || !mnt.named_target) {
+                r = hook_error_set(err, ENOENT, "the container is in no name=systemd cgroup");
+                goto out;
+        }
+        r = cg_relative_path(mem.named, mnt.named_root, &rel, err);
+        if (r >= 0)
+                r = open_beneath(mnt.named_target, rel, CGROUP_SUPER_MAGIC, ret_fd, err);
+out:
+        if (r >= 0 && ret_path)
+                *ret_path = TAKE_PTR(rel);
+        cg_membership_done(&mem);
+        cg_mounts_done(&mnt);
+        return r;
+}

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+#include "fsutil.h"
+
+#define MAX_SYMLINKS 40
+
+bool fs_force_walk;
+
+static int sys_openat2(int dirfd, const char *path, struct open_how *how)
+{
+#ifdef SYS_openat2
+        return (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+struct walk {
+        int *fds;
+        char **names;
+        size_t n, cap;
+};
+
+static void walk_push(struct walk *w, int fd, char *name)
+{
+        if (w->n == w->cap) {
+                w->cap = w->cap ? w->cap * 2 : 16;
+                w->fds = xrealloc(w->fds, w->cap * sizeof(*w->fds));
+                w->names = xrealloc(w->names, w->cap * sizeof(*w->names));
+        }
+        w->fds[w->n] = fd;
+        w->names[w->n++] = name;
+}
+
+static void walk_pop(struct walk *w)
+{
+        w->n--;
+        (void)close(w->fds[w->n]);
+        free(w->names[w->n]);
+}
+
+static void walk_free(struct walk *w)
+{
+        while (w->n > 0)
+                walk_pop(w);
+        free(w->fds);
+        free(w->names);
+}
+
+static char *walk_path(const struct walk *w)
+{
+        size_t i, len = 1;
+        char *p;
+
+        for (i = 1; i < w->n; i++)
+                len += strlen(w->names[i]) + 1;
+        p = xmalloc(len + 1);
+        p[0] = '\0';
+        for (i = 1; i < w->n; i++) {
+                strcat(p, "/");
+                strcat(p, w->names[i]);
+        }
+        if (w->n <= 1)
+                strcpy(p, "/");
+        return p;
+}
+
+/* Take the next component off *rest (a pointer into a buffer we own). */
+static char *next_component(char **rest)
+{
+        char *s = *rest, *e;
+
+        while (*s == '/')
+                s++;
+        if (*s == '\0')
+                return NULL;
+        e = strchr(s, '/');
+        if (e) {
+                *e = '\0';
+                *rest = e + 1;
+        } else
+                *rest = s + strlen(s);
+        return s;
+}
+
+static bool rest_empty(const char *rest)
+{
+        while (*rest == '/')
+                rest++;
+        return *rest == '\0';
+}
+
+/* Follows one symlink: the new remaining path is TARGET/REST. */
+static int follow_link(struct walk *w, int fd, const char *shown, char **buf, char **rest,
+                       hook_error_t *err)
+{
+        char target[PATH_MAX];
+        struct statfs sfs;
+        ssize_t n;
+        char *nb;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return hook_error_set(err, errno, "statfs `%s`: %s", shown, strerror(errno));
+        if (sfs.f_type == PROC_SUPER_MAGIC)
+                return hook_error_set(err, ELOOP, "`%s` is a link on procfs (refusing magic links)", shown);
+        n = readlinkat(fd, "", target, sizeof(target) - 1);
+        if (n < 0)
+                return hook_error_set(err, errno, "readlink `%s`: %s", shown, strerror(errno));
+        target[n] = '\0';
+        nb = xmalloc((size_t)n + strlen(*rest) + 2);
+        (void)sprintf(nb, "%s/%s", target, *rest);
+        free(*buf);
+        *buf = *rest = nb;
+        if (target[0] == '/')
+                while (w->n > 1)
+                        walk_pop(w);
+        return 0;
+}
+
+static int open_component(int dirfd, const char *name, unsigned flags, hook_error_t *err)
+{
+        int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0 && errno == ENOENT && (flags & FS_MKDIR)) {
+                if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+                        return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
+                fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0)
+                return hook_error_set(err, errno, "open `%s`: %s", name, strerror(errno));
+        return fd;
+}
+
+int fs_walk_in_root(int rootfd, const char *path, unsigned flags, int *ret_fd, char **ret_path,
+                    hook_error_t *err)
+{
+        struct walk w = {};
+        _cleanup_free_ char *buf = xstrdup(path);
+        char *rest = buf, *comp;
+        int links = 0, r = 0, fd;
+        struct stat st;
+
+        fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return hook_error_set(err, errno, "dup: %s", strerror(errno));
+        walk_push(&w, fd, xstrdup("/"));
+        while ((comp = next_component(&rest))) {
+                bool last = rest_empty(rest);
+
+                if (streq(comp, "."))
+                        continue;
+                if (streq(comp, "..")) {
+                        if (w.n > 1)   /* ".." at the root stays at the root */
+                                walk_pop(&w);
+                        continue;
+                }
+                fd = open_component(w.fds[w.n - 1], comp, flags, err);
+                if (fd < 0) {
+                        r = hook_error_prefix(err, "resolving `%s` in the rootfs", path);
+                        break;
+                }
+                if (fstat(fd, &st) < 0) {
+                        r = hook_error_set(err, errno, "stat `%s`: %s", comp, strerror(errno));
+                        (void)close(fd);
+                        break;
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        if (last && (flags & FS_NOFOLLOW))
+                                r = hook_error_set(err, ELOOP, "`%s` is a symlink", path);
+                        else if (++links > MAX_SYMLINKS)
+                                r = hook_error_set(err, ELOOP, "too many levels of symlinks in `%s`", path);
+                        else
+                                r = follow_link(&w, fd, path, &buf, &rest, err);
+                        (void)close(fd);
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+                if (!last && !S_ISDIR(st.st_mode)) {
+                        r = hook_error_set(err, ENOTDIR, "a component of `%s` is not a directory", path);
+                        (void)close(fd);
+                        break;
+                }
+                walk_push(&w, fd, xstrdup(comp));
+        }
+        if (r >= 0) {
+                if (ret_path)
+                        *ret_path = walk_path(&w);
+                *ret_fd = w.fds[w.n - 1];
+                w.fds[w.n - 1] = -EBADF;
+                free(w.names[w.n - 1]);
+                w.n--;
+        }
+        walk_free(&w);
+        return r;
+}
+
+int fs_open_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC | ((flags & FS_NOFOLLOW) ? O_NOFOLLOW : 0),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        struct stat st;
+        int fd, r;
+
+        if (!(flags & FS_WALK_ONLY) && !fs_force_walk) {
+                do
+                        fd = sys_openat2(rootfd, path, &how);
+                while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+                if (fd >= 0) {
+                        if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+                                (void)close(fd);
+                                return hook_error_set(err, ELOOP, "`%s` is a symlink", path);
+                        }
+                        return fd;
+                }
+                /* Only a missing syscall (or a path to create) falls back;
+                 * anything else is an answer. */
+                if (errno != ENOSYS && !(errno == ENOENT && (flags & FS_MKDIR)))
+                        return hook_error_set(err, errno, "resolving `%s` in the rootfs: %s", path,
+                                              strerror(errno));
+        }
+        r = fs_walk_in_root(rootfd, path, flags, &fd, NULL, err);
+        return r < 0 ? r : fd;
+}
+
+int fs_write_file_at(int dirfd, const char *name, const char *data, mode_t mode, uid_t uid, gid_t gid,
+                     hook_error_t *err)
+{
+        char tmp[NAME_MAX + 1];
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(data), off = 0;
+        int r = 0;
+
+        (void)snprintf(tmp, sizeof(tmp), ".#%.200s.osh%ld", name, (long)getpid());
+        (void)unlinkat(dirfd, tmp, 0);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return hook_error_set(err, errno, "create `%s`: %s", tmp, strerror(errno));
+        while (off < len) {
+                ssize_t n = write(fd, data + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = hook_error_set(err, n < 0 ? errno : EIO, "write `%s`: %s", name,
+                                           strerror(n < 0 ? errno : EIO));
+                        break;
+                }
+                off += (size_t)n;
+        }
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = hook_error_set(err, errno, "chmod `%s`: %s", name, strerror(errno));
+        if (r >= 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)
+                r = hook_error_set(err, errno, "chown `%s`: %s", name, strerror(errno));
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = hook_error_set(err, errno, "replace `%s`: %s", name, strerror(errno));
+        if (r < 0)
+                (void)unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+char *path_clean(const char *p)
+{
+        _cleanup_free_ char *copy = xstrdup(p);
+        char *out = xmalloc(strlen(p) + 2), *rest = copy, *comp;
+        size_t len = 0;
+
+        while ((comp = next_component(&rest))) {
+                if (streq(comp, "."))
+                        continue;
+                if (streq(comp, "..")) {
+                        while (len > 0 && out[len - 1] != '/')
+                                len--;
+                        if (len > 0)
+                                len--;
+                        continue;
+                }
+                out[len++] = '/';
+                memcpy(out + len, comp, strlen(comp));
+                len += strlen(comp);
+        }
+        if (len == 0)
+                out[len++] = '/';
+        out[len] = '\0';
+        return out;
+}

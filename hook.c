@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-systemd-hook: prepare an OCI container so that systemd boots as its
+ * PID 1.  main() is the only place that prints or exits. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cgroup.h"
+#include "fsutil.h"
+#include "inject.h"
+#include "log.h"
+#include "mounts.h"
+#include "nsenter.h"
+#include "plan.h"
+#include "spec.h"
+#ifdef HAVE_SELINUX
+#include <selinux/selinux.h>
+#endif
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+static size_t config_max = CONFIG_MAX_BYTES;
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: oci-systemd-hook [--debug] [STAGE] < STATE\n"
+                "       oci-systemd-hook explain BUNDLE\n"
+                "       oci-systemd-hook inject [--stage STAGE] [--path HOOK] FILE\n"
+                "\n"
+                "An OCI runtime hook (createRuntime or prestart) that prepares a container\n"
+                "for systemd as PID 1: tmpfs on /run, /run/lock, /tmp and /var/log/journal,\n"
+                "a writable cgroup of the container's own and a unique /etc/machine-id.\n"
+                "\n"
+                "  STAGE            prestart, createRuntime or poststop; without it the\n"
+                "                   stage follows from the state's status\n"
+                "  explain BUNDLE   print whether BUNDLE runs systemd, why, and the plan\n"
+                "  inject FILE      add the hook to a config.json or containerd base spec\n"
+                "  --stage STAGE    (inject) createRuntime (default) or prestart\n"
+                "  --path HOOK      (inject) the hook binary (default: this program's path)\n"
+                "  --max-config-size BYTES  refuse a larger config.json (default 16 MiB)\n"
+                "  --debug          log decisions to stderr\n"
+                "  -h, --help       show this help\n"
+                "  -V, --version    show the version\n"
+                "\n"
+                "Annotations: oci-systemd-hook=enabled|disabled,\n"
+                "             oci-systemd-hook.cgroup=auto|unified|v1|none\n"
+                "Environment (of the container): oci-systemd-hook=disabled, container_uuid\n"
+                "Exit status: 0 done or nothing to do, 1 error, 2 usage error.\n");
+}
+
+static int open_config(const char *bundle, int *ret_fd, hook_error_t *err)
+{
+        _cleanup_close_ int dfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -EBADF;
+        struct stat st;
+
+        if (dfd < 0)
+                return hook_error_set(err, errno, "bundle `%.200s`: %s", bundle, strerror(errno));
+        fd = openat(dfd, "config.json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return hook_error_set(err, errno, "`%.200s/config.json`: %s", bundle,
+                                      errno == ELOOP ? "is a symlink, refusing" : strerror(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return hook_error_set(err, EINVAL, "`%.200s/config.json` is not a regular file", bundle);
+        if ((size_t)st.st_size > config_max)
+                return hook_error_set(err, EFBIG, "`%.200s/config.json` is larger than %zu bytes", bundle, config_max);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int load_config(const char *bundle, struct oci_config *c, hook_error_t *err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        memset(c, 0, sizeof(*c));
+        if ((r = open_config(bundle, &fd, err)) < 0)
+                return r;
+        if ((r = read_fd_capped(fd, config_max, &buf, &len, err)) < 0)
+                return hook_error_prefix(err, "config.json");
+        return spec_parse_config(buf, len, c, err);
+}
+
+static bool selinux_on(const struct oci_config *c, hook_error_t *err, int *r)
+{
+        *r = 0;
+        if (!c->mount_label || !c->mount_label[0])
+                return false;
+#ifdef HAVE_SELINUX
+        if (is_selinux_enabled() <= 0)
+                return false;
+        if (security_check_context(c->mount_label) < 0) {
+                *r = hook_error_set(err, EINVAL, "`linux.mountLabel` `%.200s` is not a valid SELinux context",
+                                    c->mount_label);
+                return false;
+        }
+        return true;
+#else
+        (void)err;
+        return false;
+#endif
+}
+
+/* Opens the rootfs on the host (detection reads it; the executor checks
+ * it finds the same directory inside the container's namespace). */
+static int open_rootfs_host(const char *path, struct stat *st)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0 && fstat(fd, st) < 0) {
+                (void)close(fd);
+                return -errno;
+        }
+        return fd;
+}
+
+static int build(const char *id, const char *bundle, const struct oci_state *s, struct oci_config *c,
+                 struct plan *p, int rootfd, hook_error_t *err)
+{
+        struct plan_input in = {
+                .config = c, .id = id, .rootfd = rootfd,
+                .state_annotations = s ? s->annotations : NULL,
+                .n_state_annotations = s ? s->n_annotations : 0,
+                .host_cgroup = cg_detect_host_mode(),
+        };
+        int r;
+
+        (void)bundle;
+        in.selinux_enabled = selinux_on(c, err, &r);
+        if (r < 0)
+                return r;
+        return plan_build(&in, p, err);
+}
+
+static int cmd_explain(const char *bundle)
+{
+        struct oci_config c = {};
+        struct plan p;
+        hook_error_t err = {};
+        _cleanup_free_ char *abs = NULL, *rootfs = NULL;
+        _cleanup_close_ int rootfd = -EBADF;
+        struct stat st;
+        int r;
+
+        abs = realpath(bundle, NULL);
+        if (!abs) {
+                log_error("bundle `%s`: %s", bundle, strerror(errno));
+                return EXIT_ERROR;
+        }
+        r = load_config(abs, &c, &err);
+        if (r >= 0) {
+                rootfs = spec_rootfs_path(&c, abs);
+                rootfd = open_rootfs_host(rootfs, &st);
+                r = build("explain", abs, NULL, &c, &p, rootfd, &err);
+        }
+        if (r < 0) {
+                log_error("%s", err.msg);
+                spec_config_done(&c);
+                return EXIT_ERROR;
+        }
+        printf("bundle: %s\nrootfs: %s%s\nhost cgroups: %s\n", abs, rootfs, rootfd < 0 ? " (not readable)" : "",
+               cg_host_mode_name(cg_detect_host_mode()));
+        plan_dump(&p, stdout);
+        spec_config_done(&c);
+        return EXIT_OK;
+}
+
+static int apply(const struct oci_state *s, const struct plan *p, const char *rootfs, const struct stat *rst,
+                 hook_error_t *err)
+{
+        struct apply_ctx ctx;
+        int r;
+
+        if (s->pid <= 0)
+                return hook_error_set(err, ESRCH, "the state has no container pid");
+        apply_ctx_init(&ctx, p);
+        ctx.rootfs_path = rootfs;
+        ctx.rootfs_dev = rst->st_dev;
+        ctx.rootfs_ino = rst->st_ino;
+        r = mounts_prepare_host(&ctx, s->pid, err);
+        if (r >= 0)
+                r = ns_enter_mount(s->pid, err);
+        if (r >= 0)
+                r = mounts_apply(&ctx, err);
+        apply_ctx_done(&ctx);
+        return r;
+}
+
+static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error_t *err)
+{
+        struct oci_config c = {};
+        struct plan p;
+        _cleanup_free_ char *rootfs = NULL;
+        _cleanup_close_ int rootfd = -EBADF;
+        struct stat rst = {};
+        size_t i;
+        int r;
+
+        r = load_config(s->bundle, &c, err);
+        if (r < 0)
+                return r;
+        rootfs = spec_rootfs_path(&c, s->bundle);
+        rootfd = open_rootfs_host(rootfs, &rst);
+        r = build(s->id, s->bundle, s, &c, &p, rootfd, err);
+        if (r >= 0) {
+                log_debug("%s: %s", p.detect.systemd ? "systemd" : "not systemd", p.detect.reason);
+                for (i = 0; i < p.n_warnings; i++)
+                        log_warning("%s", p.warnings[i]);
+        }
+        if (r >= 0 && plan_has_work(&p)) {
+                if (rootfd < 0)
+                        r = hook_error_set(err, -rootfd, "rootfs `%.200s`: %s", rootfs, strerror(-rootfd));
+                else
+                        r = apply(s, &p, rootfs, &rst, err);
+                if (r >= 0)
+                        log_debug("prepared for systemd at %s", spec_stage_name(argv_stage));
+        }
+        spec_config_done(&c);
+        return r;
+}
+
+static int cmd_hook(int argc, char **argv)
+{
+        struct oci_state s = {};
+        hook_error_t err = {};
+        _cleanup_free_ char *buf = NULL;
+        enum hook_stage stage, argv_stage;
+        size_t len;
+        int r;
+
+        r = read_fd_capped(STDIN_FILENO, STATE_MAX_BYTES, &buf, &len, &err);
+        if (r < 0) {
+                log_error("state on stdin: %s", err.msg);
+                return EXIT_ERROR;
+        }
+        r = spec_parse_state(buf, len, &s, &err);
+        log_set_id(s.id);
+        if (r < 0) {
+                log_error("%s", err.msg);
+                spec_state_done(&s);
+                return EXIT_ERROR;
+        }
+        argv_stage = spec_stage(argc, argv, NULL);
+        stage = spec_stage(argc, argv, s.status);
+        if (stage == STAGE_UNKNOWN) {
+                log_error("cannot tell the hook stage: no stage argument and state status `%.32s`", s.status);
+                spec_state_done(&s);
+                return EXIT_ERROR;
+        }
+        /* runc restore re-runs the create hooks with status "stopped" and
+         * the restored pid: tell it from poststop by a live pid. */
+        if (stage == STAGE_POSTSTOP && argv_stage == STAGE_UNKNOWN && ns_pid_alive(s.pid))
+                stage = STAGE_CREATE_RUNTIME;
+        if (stage == STAGE_POSTSTOP || stage == STAGE_IGNORED) {
+                /* Nothing to undo: everything lived in the container's
+                 * mount namespace and went away with it. */
+                spec_state_done(&s);
+                return EXIT_OK;
+        }
+        r = run(&s, stage, &err);
+        if (r < 0)
+                log_error("%s", err.msg);
+        spec_state_done(&s);
+        return r < 0 ? EXIT_ERROR : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                { "debug", no_argument, NULL, 'd' },
+                { "stage", required_argument, NULL, 's' },
+                { "path", required_argument, NULL, 'p' },
+                { "max-config-size", required_argument, NULL, 'm' },
+                {},
+        };
+        const char *inject_stage = "createRuntime", *inject_path = NULL;
+        char *end;
+        int c;
+
+        if (getenv("OSH_FORCE_WALK"))
+                fs_force_walk = true;
+        while ((c = getopt_long(argc, argv, "+hVd", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        usage(stdout);
+                        return EXIT_OK;
+                case 'V':
+                        printf("oci-systemd-hook %s\n", PACKAGE_VERSION);
+                        return EXIT_OK;
+                case 'd':
+                        log_set_debug(true);
+                        break;
+                case 's':
+                        inject_stage = optarg;
+                        break;
+                case 'p':
+                        inject_path = optarg;
+                        break;
+                case 'm':
+                        errno = 0;
+                        config_max = strtoul(optarg, &end, 10);
+                        if (errno || *end || config_max == 0) {
+                                log_error("--max-config-size: `%s` is not a positive number", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                default:
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind < argc && streq(argv[optind], "explain")) {
+                if (argc - optind != 2) {
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+                return cmd_explain(argv[optind + 1]);
+        }
+        if (optind < argc && streq(argv[optind], "inject")) {
+                if (argc - optind != 2) {
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+                return inject_main(argv[optind + 1], inject_stage, inject_path) < 0 ? EXIT_ERROR : EXIT_OK;
+        }
+        for (c = optind; c < argc; c++)
+                if (spec_stage_from_name(argv[c]) == STAGE_UNKNOWN) {
+                        log_error("unknown argument `%.64s` (expected a stage: prestart, createRuntime, poststop)",
+                                  argv[c]);
+                        return EXIT_USAGE;
+                }
+        /* getopt skipped argv[0]; stage lookup wants it at index 0. */
+        return cmd_hook(argc - optind + 1, argv + optind - 1);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef OSH_INJECT_H
+#define OSH_INJECT_H
+
+#include "json.h"
+
+/* Pure: add {"path": PATH, "args": ["oci-systemd-hook", STAGE]} to
+ * hooks.STAGE of the spec TREE unless an entry with that path is there.
+ * Returns 1 when the tree changed, 0 when it already had the hook. */
+int inject_into_tree(yajl_val tree, const char *stage, const char *path, hook_error_t *err);
+
+/* Serialise a tree (pretty, keys in their original order). */
+int json_serialise(yajl_val v, char **ret, size_t *ret_len, hook_error_t *err);
+
+/* CLI: read FILE, inject, write it back atomically (temp + fsync + rename,
+ * mode kept).  Logs its own errors; returns <0 on failure. */
+int inject_main(const char *file, const char *stage, const char *path);
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef OSH_LOG_H
+#define OSH_LOG_H
+
+#include "util.h"
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* Every line: "oci-systemd-hook: <id12>: message", to stderr (the runtime
+ * shows it) and to syslog (some runtimes drop hook stderr).  Debug lines
+ * only with --debug, and only to stderr. */
+void log_set_id(const char *id);
+void log_set_debug(bool on);
+void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

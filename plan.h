@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef OSH_PLAN_H
+#define OSH_PLAN_H
+
+#include <stdio.h>
+
+#include "cgroup.h"
+#include "detect.h"
+#include "machineid.h"
+#include "spec.h"
+
+#define PLAN_MAX_TMPFS 8
+#define PLAN_MAX_WARNINGS 8
+#define ANNOTATION_CGROUP "oci-systemd-hook.cgroup"
+
+struct plan_tmpfs {
+        const char *destination;
+        const char *mode;          /* octal string for fsconfig */
+        const char *size;          /* tmpfs size= */
+        const char *nr_inodes;
+        bool skip;
+        const char *skip_reason;
+};
+
+enum mid_source { MID_FROM_UUID, MID_FROM_ID };
+enum mid_method { MID_SKIP, MID_WRITE, MID_BIND_FROM_RUN };
+
+struct plan {
+        struct detect_result detect;
+        struct plan_tmpfs tmpfs[PLAN_MAX_TMPFS];
+        size_t n_tmpfs;
+        char machine_id[MACHINE_ID_LEN + 1];
+        enum mid_source mid_source;
+        enum mid_method mid_method;
+        const char *mid_skip_reason;
+        bool run_host;              /* write /run/host/container-{manager,uuid} */
+        enum cg_action cgroup;
+        bool userns;                /* chown what we create to the mapped root */
+        uid_t uid;
+        gid_t gid;
+        const char *mount_label;    /* tmpfs context=, NULL when none */
+        const char *warnings[PLAN_MAX_WARNINGS];
+        char warnbuf[PLAN_MAX_WARNINGS][200];
+        size_t n_warnings;
+};
+
+struct plan_input {
+        const struct oci_config *config;
+        const char *id;
+        const struct kv *state_annotations;
+        size_t n_state_annotations;
+        enum cg_host_mode host_cgroup;
+        int rootfd;                 /* for detection; -1: by name only */
+        bool selinux_enabled;       /* labels are validated by the caller */
+};
+
+/* Pure: from the inputs to the plan.  Never touches the filesystem except
+ * reading the rootfs through in->rootfd for detection. */
+int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err);
+bool plan_has_work(const struct plan *p);
+void plan_dump(const struct plan *p, FILE *f);
+
+#endif

@@ -1,0 +1,544 @@
+# shellcheck shell=bash
+# End-to-end test library for oci-systemd-hook.  Source it from a test script
+# that runs with `set -euo pipefail`, then call e2e_init.
+#
+# Everything a test creates lives under one temp dir below $E2E_TMPROOT
+# (host snapshots ignore that prefix), runtimes keep their state under it
+# (`--root`), and an EXIT trap deletes containers, cgroups and overlays.
+#
+# Environment:
+#   OSH_CACHE        image cache (default /var/cache/oci-systemd-hook-tests)
+#   OSH_MIRROR       Debian mirror (default http://deb.debian.org/debian)
+#   OSH_E2E_TMPROOT  prefix of all test temp dirs (default /tmp/osh-e2e)
+#   OSH_E2E_KEEP=1   keep the test temp dir (logs, config.json) after the run
+#   HOOK             absolute path of the hook binary (for stage=...)
+
+OSH_CACHE=${OSH_CACHE:-/var/cache/oci-systemd-hook-tests}
+E2E_MIRROR=${OSH_MIRROR:-http://deb.debian.org/debian}
+E2E_TMPROOT=${OSH_E2E_TMPROOT:-/tmp/osh-e2e}
+E2E_TMP=
+_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_STATE=
+
+# podman's default capability set
+E2E_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL",
+"CAP_NET_BIND_SERVICE","CAP_SETFCAP","CAP_SETGID","CAP_SETPCAP","CAP_SETUID",
+"CAP_SYS_CHROOT","CAP_AUDIT_WRITE"]'
+
+# What e2e_v2 runs inside the new mount namespace.
+# shellcheck disable=SC2016  # expanded by sh, not here
+_E2E_V2_SH='umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"'
+
+_e2e_n=0
+_e2e_failed=0
+_e2e_containers=()  # "runtime|name|bundle"
+_e2e_bundles=()
+
+# ---------------------------------------------------------------- output
+
+e2e_log() { printf '# %s\n' "$*" >&2; }
+
+ok() {
+    _e2e_n=$((_e2e_n + 1))
+    printf 'ok %d - %s\n' "$_e2e_n" "$*"
+}
+
+fail() {
+    _e2e_n=$((_e2e_n + 1))
+    _e2e_failed=$((_e2e_failed + 1))
+    printf 'not ok %d - %s\n' "$_e2e_n" "$*"
+}
+
+# e2e_check MSG CMD...: ok if CMD succeeds, fail otherwise.
+e2e_check() {
+    local msg=$1
+    shift
+    if "$@"; then ok "$msg"; else fail "$msg"; fi
+}
+
+# e2e_summary: print the plan and the count; returns 1 if any check failed.
+e2e_summary() {
+    printf '1..%d\n' "$_e2e_n"
+    if ((_e2e_failed > 0)); then
+        printf '# FAILED %d of %d checks\n' "$_e2e_failed" "$_e2e_n"
+        return 1
+    fi
+    printf '# all %d checks passed\n' "$_e2e_n"
+}
+
+# e2e_done: summary, then exit 0/1 (the EXIT trap cleans up). In a run
+# started by e2e_sub it hands the counts back instead of printing the plan.
+e2e_done() {
+    if [[ -n ${OSH_E2E_TAP_STATE:-} ]]; then
+        exit $((_e2e_failed > 0))
+    fi
+    local rc=0
+    e2e_summary || rc=1
+    exit "$rc"
+}
+
+# e2e_sub CMD...: run CMD, a test script (typically `e2e_v2 "$BASH" "$0"
+# ARGS`), continuing this script's TAP numbering and failure count.
+e2e_sub() {
+    local st=$E2E_TMP/tap.state rc=0 failed_before=$_e2e_failed
+    echo "$_e2e_n $_e2e_failed" >"$st"
+    OSH_E2E_TAP_STATE=$st "$@" || rc=$?
+    read -r _e2e_n _e2e_failed <"$st"
+    if ((rc != 0 && _e2e_failed == failed_before)); then
+        fail "sub-run \`$*' exited $rc"
+    fi
+    return 0
+}
+
+_e2e_now() { date +%s.%N; }
+_e2e_since() { awk -v a="$1" -v b="$(_e2e_now)" 'BEGIN { printf "%.2f\n", b - a }'; }
+
+# ---------------------------------------------------------------- setup
+
+# e2e_init: needs root (exit 77 = skip otherwise); creates $E2E_TMP and
+# installs the cleanup trap.
+e2e_init() {
+    if [[ $(id -u) != 0 ]]; then
+        echo "1..0 # SKIP needs root"
+        exit 77
+    fi
+    mkdir -p "$E2E_TMPROOT"
+    E2E_TMP=$(mktemp -d "$E2E_TMPROOT/XXXXXXXX")
+    E2E_STATE=$E2E_TMP/state
+    mkdir -p "$E2E_STATE"
+    if [[ -n ${OSH_E2E_TAP_STATE:-} ]]; then
+        read -r _e2e_n _e2e_failed <"$OSH_E2E_TAP_STATE"
+    fi
+    trap _e2e_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# e2e_rt RUNTIME ARGS...: the runtime with this test's private state root.
+e2e_rt() {
+    local rt=$1
+    shift
+    "$rt" --root "$E2E_STATE/$rt" "$@"
+}
+
+# e2e_is_v2: true when /sys/fs/cgroup is a pure cgroup2 mount.
+e2e_is_v2() { [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]]; }
+
+# e2e_v2 CMD...: run CMD in a private mount namespace whose /sys/fs/cgroup is
+# a pure cgroup2 mount.
+e2e_v2() {
+    unshare -m --propagation private sh -c "$_E2E_V2_SH" sh "$@"
+}
+
+# e2e_reexec_v2 "$@": at the top of a test that needs cgroup v2, re-executes
+# the script through e2e_v2 (once), so that all of its runtime commands
+# happen in the same namespace.
+e2e_reexec_v2() {
+    if [[ ${OSH_E2E_IN_V2:-} == 1 ]] && e2e_is_v2; then
+        return 0
+    fi
+    OSH_E2E_IN_V2=1 exec unshare -m --propagation private \
+        sh -c "$_E2E_V2_SH" sh "$BASH" "$0" "$@"
+}
+
+# ---------------------------------------------------------------- images
+
+_e2e_umount_under() {
+    local dir=$1 mp
+    # deepest first; mountinfo escapes blanks as \040, our paths have none
+    awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' \
+        /proc/self/mountinfo | sort -r | while read -r mp; do
+        umount -l "$mp" || true
+    done
+}
+
+# e2e_image SUITE: prints the path of the cached rootfs of SUITE (bookworm,
+# trixie, sid), building it once. Use it read-only (e2e_bundle overlays it).
+e2e_image() {
+    local suite=$1 dir rootfs tmp stale
+    case $suite in
+    bookworm | trixie | sid) ;;
+    *)
+        e2e_log "e2e_image: unknown suite \`$suite'"
+        return 1
+        ;;
+    esac
+    dir=$OSH_CACHE/images/$suite
+    rootfs=$dir/rootfs
+    if [[ -d $rootfs ]]; then
+        printf '%s\n' "$rootfs"
+        return 0
+    fi
+    mkdir -p "$dir"
+    (
+        flock 9
+        # another caller may have built it while we waited
+        [[ -d $rootfs ]] && exit 0
+        # builds interrupted before the rename: debootstrap may leave /proc
+        # and /sys mounted in them
+        for stale in "$dir"/build.*; do
+            [[ -e $stale ]] || continue
+            _e2e_umount_under "$stale"
+            rm -rf --one-file-system "$stale"
+        done
+        if ! command -v debootstrap >/dev/null; then
+            apt-get update -qq && apt-get install -y -qq debootstrap >&2
+        fi
+        tmp=$(mktemp -d "$dir/build.XXXXXX")
+        e2e_log "building $suite image in $tmp (log: $dir/build.log)"
+        if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
+            "$suite" "$tmp/rootfs" "$E2E_MIRROR" >"$dir/build.log" 2>&1; then
+            tail -n 20 "$dir/build.log" >&2
+            _e2e_umount_under "$tmp"
+            rm -rf --one-file-system "$tmp"
+            exit 1
+        fi
+        mv -T "$tmp/rootfs" "$rootfs"
+        rmdir "$tmp"
+    ) 9>"$dir.lock" || return 1
+    printf '%s\n' "$rootfs"
+}
+
+# ---------------------------------------------------------------- bundles
+
+_e2e_ideal_jq='
+  .mounts += [
+    {destination: "/run", type: "tmpfs", source: "tmpfs",
+     options: ["nosuid", "nodev", "mode=755"]},
+    {destination: "/run/lock", type: "tmpfs", source: "tmpfs",
+     options: ["nosuid", "nodev", "mode=1777"]},
+    {destination: "/tmp", type: "tmpfs", source: "tmpfs",
+     options: ["nosuid", "nodev", "mode=1777"]},
+    {destination: "/var/log/journal", type: "tmpfs", source: "tmpfs",
+     options: ["nosuid", "nodev", "mode=755"]}
+  ]
+  | .mounts |= map(if .destination == "/sys/fs/cgroup"
+                   then .options |= map(if . == "ro" then "rw" else . end)
+                   else . end)'
+
+# e2e_bundle DIR SUITE [key=value...]: overlay rootfs on the cached image and
+# a config.json booting /sbin/init.
+#   args=JSON-array  process.args (default ["/sbin/init"])
+#   stage=createRuntime|prestart|none  register $HOOK at that stage
+#   uuid=...         container_uuid (default: a random uuid)
+#   readonly=true    root.readonly
+#   ideal=1          no hook; put the hook's mounts into the spec instead
+#   probe=STAGE      also register probe-hook.sh at STAGE (any hook stage);
+#                    it writes DIR/probe-STAGE.txt
+# The cgroup is /osh-e2e/<temp dir id>-<basename DIR>, also the hostname.
+e2e_bundle() {
+    local dir=$1 suite=$2 kv image name uuid
+    local args='["/sbin/init"]' stage=none readonly=false ideal=0 probe=
+    shift 2
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    for kv in "$@"; do
+        case $kv in
+        args=*) args=${kv#args=} ;;
+        stage=*) stage=${kv#stage=} ;;
+        uuid=*) uuid=${kv#uuid=} ;;
+        readonly=*) readonly=${kv#readonly=} ;;
+        ideal=*) ideal=${kv#ideal=} ;;
+        probe=*) probe=${kv#probe=} ;;
+        *)
+            e2e_log "e2e_bundle: unknown option \`$kv'"
+            return 1
+            ;;
+        esac
+    done
+    case $stage in
+    none) ;;
+    createRuntime | prestart)
+        if [[ ${HOOK:-} != /* || ! -x ${HOOK:-} ]]; then
+            e2e_log "e2e_bundle: stage=$stage needs \$HOOK, an absolute path to the hook"
+            return 1
+        fi
+        ;;
+    *)
+        e2e_log "e2e_bundle: bad stage \`$stage'"
+        return 1
+        ;;
+    esac
+    [[ $readonly == true ]] || readonly=false
+    image=$(e2e_image "$suite") || return 1
+    name=$(basename "$E2E_TMP")-$(basename "$dir")
+    name=${name//[^A-Za-z0-9_.-]/_}
+    name=${name:0:63}
+
+    mkdir -p "$dir/rootfs" "$dir/upper" "$dir/work"
+    _e2e_bundles+=("$dir")
+    mount -t overlay overlay \
+        -o "lowerdir=$image,upperdir=$dir/upper,workdir=$dir/work" "$dir/rootfs"
+    rm -f "$dir/config.json"
+    runc spec --bundle "$dir"
+    jq --argjson args "$args" --arg uuid "$uuid" --argjson caps "$E2E_CAPS" \
+        --arg cg "/osh-e2e/$name" --arg host "$name" --argjson ro "$readonly" \
+        --arg stage "$stage" --arg hook "${HOOK:-}" --argjson ideal "$ideal" \
+        --arg probe "$probe" --arg probehook "$_E2E_DIR/probe-hook.sh" '
+        .process.terminal = false
+        | .process.args = $args
+        | .process.env = ([.process.env[] | select(startswith("container_uuid=") | not)]
+                          + ["container_uuid=" + $uuid])
+        | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+        | del(.process.rlimits)
+        | .root.readonly = $ro
+        | del(.linux.resources)
+        | .linux.namespaces = ([.linux.namespaces[] | select(.type != "cgroup")]
+                               + [{type: "cgroup"}])
+        | .linux.cgroupsPath = $cg
+        | .hostname = $host
+        | if $stage != "none"
+          then .hooks[$stage] = [{path: $hook, args: ["oci-systemd-hook", $stage]}]
+          else . end
+        | if $probe != ""
+          then .hooks[$probe] += [{path: $probehook, args: ["probe-hook", $probe]}]
+          else . end
+        | if $ideal == 1 then '"$_e2e_ideal_jq"' else . end
+        ' "$dir/config.json" >"$dir/config.json.new"
+    mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# e2e_cgroup_path BUNDLE: the cgroupsPath of the bundle.
+e2e_cgroup_path() { jq -r '.linux.cgroupsPath' "$1/config.json"; }
+
+_e2e_list_remove() { # NAME-OF-ARRAY VALUE
+    local -n _arr=$1
+    local i
+    for i in "${!_arr[@]}"; do
+        [[ ${_arr[$i]} == "$2" ]] && unset '_arr[i]'
+    done
+    _arr=("${_arr[@]}")
+}
+
+# e2e_bundle_cleanup DIR: unmount the overlay and remove DIR.
+e2e_bundle_cleanup() {
+    local dir=$1
+    _e2e_umount_under "$dir"
+    rm -rf --one-file-system "$dir"
+    _e2e_list_remove _e2e_bundles "$dir"
+}
+
+# e2e_rm_cgroup CGPATH: remove CGPATH (and its children) in every mounted
+# hierarchy, and /osh-e2e when it is empty. Runtimes leave systemd's
+# subtree and the /osh-e2e parent behind.
+e2e_rm_cgroup() {
+    local cg=$1 mp rc=0
+    [[ $cg == /osh-e2e/?* && $cg != *..* ]] || return 1
+    while read -r mp; do
+        if [[ -d $mp$cg ]]; then
+            find "$mp$cg" -depth -type d -exec rmdir {} + || rc=1
+        fi
+        rmdir "$mp/osh-e2e" 2>/dev/null || true
+    done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- containers
+
+# e2e_dump BUNDLE: the bundle's logs to stderr.
+e2e_dump() {
+    local f
+    for f in "$1/runtime.log" "$1/console.log"; do
+        [[ -s $f ]] || continue
+        e2e_log "---- $f (last 30 lines)"
+        tail -n 30 "$f" | sed 's/^/#   /' >&2
+    done
+}
+
+# e2e_start RUNTIME BUNDLE NAME: `run -d`, stdio in BUNDLE/console.log.
+e2e_start() {
+    local rt=$1 bundle=$2 name=$3
+    _e2e_containers+=("$rt|$name|$bundle")
+    if ! e2e_rt "$rt" --log "$bundle/runtime.log" run -d --bundle "$bundle" "$name" \
+        </dev/null >"$bundle/console.log" 2>&1; then
+        e2e_log "$rt run $name failed"
+        e2e_dump "$bundle"
+        return 1
+    fi
+}
+
+# e2e_status RUNTIME NAME: created/running/stopped/..., or "gone".
+e2e_status() {
+    local out
+    out=$(e2e_rt "$1" state "$2" 2>/dev/null) || { echo gone; return 0; }
+    jq -r .status <<<"$out"
+}
+
+# e2e_pid RUNTIME NAME: host pid of the container's init.
+e2e_pid() { e2e_rt "$1" state "$2" | jq -r .pid; }
+
+# e2e_exec RUNTIME NAME CMD...: run CMD in the container (10 s limit).
+e2e_exec() {
+    local rt=$1 name=$2
+    shift 2
+    timeout 10 "$rt" --root "$E2E_STATE/$rt" exec "$name" "$@" </dev/null
+}
+
+# e2e_wait_running RUNTIME NAME [TIMEOUT=60]: polls is-system-running and
+# prints the final state: running/degraded/maintenance/stopping (return 0),
+# or "gone:<status>" / "timeout:<last answer>" (return 1).
+e2e_wait_running() {
+    local rt=$1 name=$2 timeout=${3:-60} st out end
+    end=$(($(date +%s) + timeout))
+    while :; do
+        st=$(e2e_status "$rt" "$name")
+        if [[ $st != running ]]; then
+            echo "gone:$st"
+            return 1
+        fi
+        out=$(e2e_exec "$rt" "$name" systemctl is-system-running 2>/dev/null) || true
+        out=${out%%$'\n'*}
+        case $out in
+        running | degraded | maintenance | stopping)
+            echo "$out"
+            return 0
+            ;;
+        esac
+        if (($(date +%s) >= end)); then
+            echo "timeout:${out:-no answer}"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# e2e_failed_units RUNTIME NAME: prints the number of failed units, their
+# names on stderr.
+e2e_failed_units() {
+    local out
+    out=$(e2e_exec "$1" "$2" systemctl list-units --state=failed --plain \
+        --no-legend --no-pager) || return 1
+    if [[ -z $out ]]; then
+        echo 0
+        return 0
+    fi
+    awk '{ print "# failed unit: " $1 }' <<<"$out" >&2
+    wc -l <<<"$out"
+}
+
+# _e2e_forget RUNTIME NAME: delete the container, remove its cgroup.
+_e2e_forget() {
+    local rt=$1 name=$2 e bundle=
+    for e in "${_e2e_containers[@]}"; do
+        [[ $e == "$rt|$name|"* ]] && bundle=${e#"$rt|$name|"}
+    done
+    e2e_rt "$rt" delete -f "$name" >/dev/null 2>&1 || true
+    _e2e_list_remove _e2e_containers "$rt|$name|$bundle"
+    if [[ -n $bundle && -f $bundle/config.json ]]; then
+        e2e_rm_cgroup "$(e2e_cgroup_path "$bundle")" ||
+            e2e_log "cgroup of $name not removed"
+    fi
+}
+
+# e2e_stop RUNTIME NAME [TIMEOUT=30]: SIGRTMIN+3 (37), wait for "stopped",
+# print the seconds taken, delete. Returns 1 (after SIGKILL) on timeout.
+e2e_stop() {
+    local rt=$1 name=$2 timeout=${3:-30} t0 st rc=0
+    t0=$(_e2e_now)
+    e2e_rt "$rt" kill "$name" 37 || true
+    while :; do
+        st=$(e2e_status "$rt" "$name")
+        [[ $st == stopped || $st == gone ]] && break
+        if (($(date +%s) - ${t0%.*} >= timeout)); then
+            e2e_log "$name did not stop in ${timeout}s, killing"
+            e2e_rt "$rt" kill "$name" KILL || true
+            rc=1
+            break
+        fi
+        sleep 0.05
+    done
+    _e2e_since "$t0"
+    _e2e_forget "$rt" "$name"
+    return "$rc"
+}
+
+# e2e_leftovers: lists runtime state and cgroups this test left behind;
+# returns 1 if there are any.
+e2e_leftovers() {
+    local mp found=0 e
+    for e in "$E2E_STATE"/*/*; do
+        [[ -e $e ]] || continue
+        echo "runtime state: $e"
+        found=1
+    done
+    while read -r mp; do
+        for e in "$mp/osh-e2e/$(basename "$E2E_TMP")"-*; do
+            [[ -e $e ]] || continue
+            echo "cgroup: $e"
+            found=1
+        done
+    done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+    return "$found"
+}
+
+# ---------------------------------------------------------------- host state
+
+# e2e_host_snapshot FILE: mounts (without ids), canary files, top-level
+# entries of /, /etc, /run, /tmp and /var/log/journal. Ignores $E2E_TMPROOT.
+e2e_host_snapshot() {
+    local f
+    {
+        echo "## mounts: mountpoint options fstype source superoptions"
+        awk -v skip="$E2E_TMPROOT" '
+            $5 == skip || index($5, skip "/") == 1 { next }
+            { for (i = 7; $i != "-"; i++) ;
+              print $5, $6, $(i + 1), $(i + 2), $(i + 3) }' /proc/self/mountinfo |
+            sort
+        echo "## canaries: sha256 mtime size mode owner type"
+        for f in /etc/shadow /etc/machine-id /etc/hostname; do
+            if [[ -e $f || -L $f ]]; then
+                printf '%s %s %s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)" \
+                    "$(stat -c '%y %s %a %u:%g %F' "$f")"
+            else
+                echo "$f missing"
+            fi
+        done
+        echo "## entries"
+        find / /etc /run /tmp /var/log/journal -maxdepth 1 -mindepth 1 \
+            ! -path "$E2E_TMPROOT" -printf '%p %y %m %u:%g\n' 2>/dev/null | sort
+    } >"$1"
+}
+
+# e2e_host_compare A B: returns 1, showing the diff, if the snapshots differ.
+e2e_host_compare() {
+    if ! diff -u "$1" "$2" >"$E2E_TMP/host.diff"; then
+        e2e_log "HOST STATE CHANGED:"
+        sed 's/^/#   /' "$E2E_TMP/host.diff" >&2
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------- cleanup
+
+_e2e_cleanup() {
+    local rc=$? e rt name rest
+    set +e
+    for e in "${_e2e_containers[@]}"; do
+        rt=${e%%|*}
+        rest=${e#*|}
+        name=${rest%%|*}
+        e2e_log "cleanup: deleting $rt container $name"
+        e2e_rt "$rt" kill "$name" KILL >/dev/null 2>&1
+        _e2e_forget "$rt" "$name"
+    done
+    for e in "${_e2e_bundles[@]}"; do
+        if [[ ${OSH_E2E_KEEP:-} == 1 ]]; then
+            _e2e_umount_under "$e"
+        else
+            e2e_bundle_cleanup "$e"
+        fi
+    done
+    if [[ -n $E2E_TMP && -d $E2E_TMP ]]; then
+        for e in "$E2E_STATE"/*/*; do
+            [[ -e $e ]] && e2e_log "cleanup: runtime state left behind: $e"
+        done
+        if [[ ${OSH_E2E_KEEP:-} == 1 ]]; then
+            e2e_log "kept $E2E_TMP"
+        else
+            rm -rf --one-file-system "$E2E_TMP"
+        fi
+    fi
+    if [[ -n ${OSH_E2E_TAP_STATE:-} ]]; then
+        echo "$_e2e_n $_e2e_failed" >"$OSH_E2E_TAP_STATE"
+    fi
+    exit "$rc"
+}

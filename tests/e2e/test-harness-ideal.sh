@@ -1,0 +1,163 @@
+#!/bin/bash
+# Harness self-test, no hook involved.
+#
+# The "ideal spec" (the mounts the hook would add, written into config.json)
+# boots the image to `running` with 0 failed units and stops on SIGRTMIN+3
+# within 5 s: under runc on this hybrid host (cgroup v1 mode), and under runc
+# and crun in a private namespace with a pure cgroup2 /sys/fs/cgroup. A plain
+# bundle (neither hook nor ideal mounts) must NOT reach running. This is the
+# baseline the hook is compared with.
+#
+#   tests/e2e/test-harness-ideal.sh          # as root
+#   OSH_E2E_SUITES="bookworm trixie" ...     # other images (default bookworm)
+#   OSH_E2E_VERBOSE=1 ...                    # print cgroup/mount layouts
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SUITES=${OSH_E2E_SUITES:-bookworm}
+RESULTS=${OSH_E2E_RESULTS:-}
+
+# cgroup mode of this run, for labels
+mode() { if e2e_is_v2; then echo v2; else echo v1; fi; }
+
+# record LABEL STATE BOOT STOP FAILED EXEC
+record() {
+    printf '%-26s %-12s %6s %6s %6s %s\n' "$@" >>"$RESULTS"
+}
+
+verbose() {
+    [[ ${OSH_E2E_VERBOSE:-} == 1 ]] || return 0
+    e2e_log "$1"
+    sed 's/^/#   /' >&2
+}
+
+# ideal_case RUNTIME SUITE: the ideal spec boots, execs, stops.
+ideal_case() {
+    local rt=$1 suite=$2 label b name t0 st boot n=- stop=- ex=no pid
+    label=$rt-$(mode)-$suite-ideal
+    b=$E2E_TMP/$label
+    name=$label
+    e2e_bundle "$b" "$suite" ideal=1
+    t0=$(_e2e_now)
+    if ! e2e_start "$rt" "$b" "$name"; then
+        fail "$label: $rt run"
+        record "$label" start-failed - - - -
+        _e2e_forget "$rt" "$name"
+        e2e_bundle_cleanup "$b"
+        return 0
+    fi
+    st=$(e2e_wait_running "$rt" "$name" 30) || true
+    boot=$(_e2e_since "$t0")
+    if [[ $st == running ]]; then
+        ok "$label: reaches running in ${boot}s"
+    else
+        fail "$label: reaches running (got $st after ${boot}s)"
+        e2e_dump "$b"
+    fi
+    if [[ $st != gone:* ]]; then
+        if n=$(e2e_failed_units "$rt" "$name"); then
+            e2e_check "$label: 0 failed units (got $n)" test "$n" = 0
+        else
+            fail "$label: list failed units"
+        fi
+        if e2e_exec "$rt" "$name" true; then ex=yes; fi
+        e2e_check "$label: $rt exec into the booted container" test "$ex" = yes
+        pid=$(e2e_pid "$rt" "$name")
+        verbose "$label: host /proc/$pid/cgroup" <"/proc/$pid/cgroup"
+        e2e_exec "$rt" "$name" cat /proc/1/mountinfo |
+            grep -E ' /sys/fs/cgroup| /run| /tmp| /var/log/journal' |
+            verbose "$label: container /proc/1/mountinfo (cgroup, tmpfs)" || true
+    fi
+    if stop=$(e2e_stop "$rt" "$name" 15); then
+        e2e_check "$label: stops on signal 37 in ${stop}s (< 5 s)" \
+            awk -v s="$stop" 'BEGIN { exit !(s < 5) }'
+    else
+        fail "$label: stops on signal 37 (killed after ${stop}s)"
+    fi
+    record "$label" "$st" "$boot" "$stop" "$n" "$ex"
+    e2e_bundle_cleanup "$b"
+}
+
+# plain_case RUNTIME SUITE: without hook or ideal mounts systemd must exit.
+plain_case() {
+    local rt=$1 suite=$2 label b name st why
+    label=$rt-$(mode)-$suite-plain
+    b=$E2E_TMP/$label
+    name=$label
+    e2e_bundle "$b" "$suite"
+    if e2e_start "$rt" "$b" "$name"; then
+        st=$(e2e_wait_running "$rt" "$name" 15) || true
+    else
+        st=start-failed
+    fi
+    why=$(grep -m1 -E 'Failed to|Operation not permitted|Read-only' "$b/console.log" || true)
+    e2e_check "$label: does not reach running without the hook (got $st${why:+: $why})" \
+        test "${st%%:*}" = gone
+    record "$label" "$st" - - - -
+    _e2e_forget "$rt" "$name"
+    e2e_bundle_cleanup "$b"
+}
+
+# crun refuses the hybrid host; not a check, only recorded.
+crun_hybrid_info() {
+    local b=$E2E_TMP/crun-v1 err
+    e2e_bundle "$b" "$1" ideal=1
+    if e2e_start crun "$b" crun-v1 2>/dev/null; then
+        err=$(e2e_wait_running crun crun-v1 30) || true
+    else
+        err="refused: $(grep -m1 -v '^$' "$b/console.log" || true)"
+    fi
+    record "crun-v1-$1-ideal" "info" - - - "$err"
+    _e2e_forget crun crun-v1
+    e2e_bundle_cleanup "$b"
+}
+
+run_cases() {
+    local suite rt
+    for suite in $SUITES; do
+        e2e_image "$suite" >/dev/null
+    done
+    e2e_host_snapshot "$E2E_TMP/host.before"
+    for suite in $SUITES; do
+        if e2e_is_v2; then
+            for rt in runc crun; do
+                ideal_case "$rt" "$suite"
+            done
+            plain_case crun "$suite"
+        else
+            ideal_case runc "$suite"
+            plain_case runc "$suite"
+            crun_hybrid_info "$suite"
+        fi
+    done
+    e2e_host_snapshot "$E2E_TMP/host.after"
+    e2e_check "$(mode): host state unchanged" \
+        e2e_host_compare "$E2E_TMP/host.before" "$E2E_TMP/host.after"
+    local left
+    left=$(e2e_leftovers) || true
+    e2e_check "$(mode): no runtime state or cgroups left behind${left:+: $left}" \
+        test -z "$left"
+}
+
+e2e_init
+if [[ ${1:-} == --v2 ]]; then
+    # sub-run, started below through e2e_v2
+    e2e_is_v2 || { fail "e2e_v2 gives a cgroup2 /sys/fs/cgroup"; e2e_done; }
+    run_cases
+    e2e_done
+fi
+
+if [[ -z $RESULTS ]]; then
+    RESULTS=$E2E_TMP/results
+    export OSH_E2E_RESULTS=$RESULTS
+fi
+record combo state boot_s stop_s failed exec
+if e2e_is_v2; then
+    e2e_log "note: /sys/fs/cgroup is already cgroup2; the v1 cases are skipped"
+    run_cases
+else
+    run_cases
+    e2e_sub e2e_v2 "$BASH" "$0" --v2
+fi
+sed 's/^/# /' "$RESULTS"
+e2e_done
