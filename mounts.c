@@ -285,15 +285,6 @@ static int chown_cgroup(const struct apply_ctx *ctx, hook_error_t *err)
         return 0;
 }
 
-static bool same_mount(int target, int clone)
-{
-        struct stat a, b;
-        struct statvfs v;
-
-        return is_mount_root(target) && fstat(target, &a) == 0 && fstat(clone, &b) == 0 && a.st_dev == b.st_dev &&
-               a.st_ino == b.st_ino && fstatvfs(target, &v) == 0 && !(v.f_flag & ST_RDONLY);
-}
-
 static int apply_cgroup(int rootfd, struct apply_ctx *ctx, hook_error_t *err)
 {
         const char *dest = ctx->cgroup == CG_ACT_UNIFIED ? "/sys/fs/cgroup" : "/sys/fs/cgroup/systemd";
@@ -302,13 +293,13 @@ static int apply_cgroup(int rootfd, struct apply_ctx *ctx, hook_error_t *err)
 
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
-        if (ctx->plan->userns && (r = chown_cgroup(ctx, err)) < 0)
-                return r;
+        /* Always stack our bind: the mount already there may be the
+         * runtime's own bind of the same directory (crun mounts it rw and
+         * makes it read-only after the hooks), indistinguishable by
+         * inode.  Re-runs are caught by the marker in mounts_apply(). */
         target = open_dir_in_root(rootfd, dest, 0, err);
         if (target < 0)
                 return target;
-        if (same_mount(target, ctx->cg_clone))
-                return 0;
         r = attach(ctx->cg_clone, target, dest, err);
         if (r >= 0 && ctx->cgroup == CG_ACT_UNIFIED)
                 r = protect_limit_files(ctx->cg_dirfd, ctx->cg_clone, err);
@@ -331,16 +322,21 @@ static int open_rootfs(const struct apply_ctx *ctx, hook_error_t *err)
         return fd;
 }
 
-int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
-{
-        const struct plan *p = ctx->plan;
-        _cleanup_close_ int rootfd = -EBADF, runfd = -EBADF;
-        size_t i;
-        int r;
+#define DONE_MARKER ".oci-systemd-hook"
 
-        rootfd = open_rootfs(ctx, err);
-        if (rootfd < 0)
-                return rootfd;
+static bool already_done(int runfd)
+{
+        struct stat st;
+
+        return runfd >= 0 && fstatat(runfd, DONE_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Mount the planned tmpfs; returns the fd of /run (ours) or -EBADF. */
+static int apply_all_tmpfs(int rootfd, const struct plan *p, int *ret_runfd, hook_error_t *err)
+{
+        size_t i;
+
+        *ret_runfd = -EBADF;
         for (i = 0; i < p->n_tmpfs; i++) {
                 int fd;
 
@@ -350,16 +346,36 @@ int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
                 if (fd < 0)
                         return hook_error_prefix(err, "tmpfs on `%s`", p->tmpfs[i].destination);
                 if (streq(p->tmpfs[i].destination, "/run"))
-                        runfd = fd;
+                        *ret_runfd = fd;
                 else
                         (void)close(fd);
         }
+        return 0;
+}
+
+int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        _cleanup_close_ int rootfd = -EBADF, runfd = -EBADF;
+        int r;
+
+        rootfd = open_rootfs(ctx, err);
+        if (rootfd < 0)
+                return rootfd;
+        /* Restored cgroups come back owned by root: redo this every time. */
+        if (ctx->cgroup != CG_ACT_NONE && p->userns && (r = chown_cgroup(ctx, err)) < 0)
+                return hook_error_prefix(err, "cgroup");
+        r = apply_all_tmpfs(rootfd, p, &runfd, err);
+        if (r < 0)
+                return r;
+        /* Registered at two stages, or re-run by `runc restore` after criu
+         * put our mounts back: the marker on our /run says it is done. */
+        if (already_done(runfd))
+                return 0;
         if (p->mid_method == MID_WRITE)
                 r = write_machine_id(rootfd, p, err);
         else if (p->mid_method == MID_BIND_FROM_RUN && runfd >= 0)
                 r = bind_machine_id(rootfd, runfd, p, err);
-        else
-                r = 0;
         if (r < 0)
                 return hook_error_prefix(err, "machine-id");
         if (p->run_host && runfd >= 0 && (r = write_run_host(runfd, p, err)) < 0)
@@ -367,5 +383,7 @@ int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
         r = apply_cgroup(rootfd, ctx, err);
         if (r < 0)
                 return hook_error_prefix(err, "cgroup");
-        return 0;
+        if (runfd >= 0)
+                r = fs_write_file_at(runfd, DONE_MARKER, "", 0444, (uid_t)-1, (gid_t)-1, err);
+        return r;
 }

@@ -11,6 +11,9 @@
 #   OSH_MIRROR       Debian mirror (default http://deb.debian.org/debian)
 #   OSH_E2E_TMPROOT  prefix of all test temp dirs (default /tmp/osh-e2e)
 #   OSH_E2E_KEEP=1   keep the test temp dir (logs, config.json) after the run
+#   OSH_E2E_SNAPSHOT_IGNORE  ERE; host snapshot lines matching it are dropped
+#                    (for a busy dev machine, e.g. '^/tmp/' ; CI leaves it unset)
+#   OSH_E2E_CONSOLE=1  console=1 for every bundle (PID 1's messages in pid1.log)
 #   HOOK             absolute path of the hook binary (for stage=...)
 
 OSH_CACHE=${OSH_CACHE:-/var/cache/oci-systemd-hook-tests}
@@ -31,6 +34,7 @@ _E2E_V2_SH='umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && 
 
 _e2e_n=0
 _e2e_failed=0
+_e2e_failed_base=0  # failures counted before an e2e_sub run started
 _e2e_containers=()  # "runtime|name|bundle"
 _e2e_bundles=()
 
@@ -70,7 +74,7 @@ e2e_summary() {
 # started by e2e_sub it hands the counts back instead of printing the plan.
 e2e_done() {
     if [[ -n ${OSH_E2E_TAP_STATE:-} ]]; then
-        exit $((_e2e_failed > 0))
+        exit $((_e2e_failed > _e2e_failed_base))
     fi
     local rc=0
     e2e_summary || rc=1
@@ -108,9 +112,14 @@ e2e_init() {
     mkdir -p "$E2E_STATE"
     if [[ -n ${OSH_E2E_TAP_STATE:-} ]]; then
         read -r _e2e_n _e2e_failed <"$OSH_E2E_TAP_STATE"
+        _e2e_failed_base=$_e2e_failed
     fi
+    # signals go through `exit` so that the EXIT trap runs (a closed stdout,
+    # e.g. `| head`, would otherwise kill the test without cleanup)
     trap _e2e_cleanup EXIT
+    trap 'exit 129' HUP
     trap 'exit 130' INT
+    trap 'exit 141' PIPE
     trap 'exit 143' TERM
 }
 
@@ -182,7 +191,7 @@ e2e_image() {
             rm -rf --one-file-system "$stale"
         done
         if ! command -v debootstrap >/dev/null; then
-            apt-get update -qq && apt-get install -y -qq debootstrap >&2
+            apt-get update -qq >&2 && apt-get install -y -qq debootstrap >&2
         fi
         tmp=$(mktemp -d "$dir/build.XXXXXX")
         e2e_log "building $suite image in $tmp (log: $dir/build.log)"
@@ -223,12 +232,20 @@ _e2e_ideal_jq='
 #   uuid=...         container_uuid (default: a random uuid)
 #   readonly=true    root.readonly
 #   ideal=1          no hook; put the hook's mounts into the spec instead
-#   probe=STAGE      also register probe-hook.sh at STAGE (any hook stage);
-#                    it writes DIR/probe-STAGE.txt
+#   probe=STAGE      also register probe-hook.sh at STAGE (createRuntime,
+#                    prestart, poststart: it runs jq on the host); it writes
+#                    DIR/probe-STAGE.txt
+#   console=1        bind a host pty on /dev/console and copy what PID 1
+#                    writes there into DIR/pid1.log (default $OSH_E2E_CONSOLE).
+#                    systemd as PID 1 points its stdio at /dev/null and logs
+#                    only to /dev/console, so without this an early failure
+#                    leaves no message. Side effect: console-getty.service
+#                    runs (the getty generator adds it in containers).
 # The cgroup is /osh-e2e/<temp dir id>-<basename DIR>, also the hostname.
 e2e_bundle() {
     local dir=$1 suite=$2 kv image name uuid
-    local args='["/sbin/init"]' stage=none readonly=false ideal=0 probe=
+    local args='["/sbin/init"]' stage=none readonly=false ideal=0 probe=''
+    local console=${OSH_E2E_CONSOLE:-0} pts=''
     shift 2
     uuid=$(cat /proc/sys/kernel/random/uuid)
     for kv in "$@"; do
@@ -239,6 +256,7 @@ e2e_bundle() {
         readonly=*) readonly=${kv#readonly=} ;;
         ideal=*) ideal=${kv#ideal=} ;;
         probe=*) probe=${kv#probe=} ;;
+        console=*) console=${kv#console=} ;;
         *)
             e2e_log "e2e_bundle: unknown option \`$kv'"
             return 1
@@ -268,12 +286,16 @@ e2e_bundle() {
     _e2e_bundles+=("$dir")
     mount -t overlay overlay \
         -o "lowerdir=$image,upperdir=$dir/upper,workdir=$dir/work" "$dir/rootfs"
+    if [[ $console == 1 ]]; then
+        pts=$(_e2e_console "$dir/pid1.log") || return 1
+    fi
     rm -f "$dir/config.json"
     runc spec --bundle "$dir"
     jq --argjson args "$args" --arg uuid "$uuid" --argjson caps "$E2E_CAPS" \
         --arg cg "/osh-e2e/$name" --arg host "$name" --argjson ro "$readonly" \
         --arg stage "$stage" --arg hook "${HOOK:-}" --argjson ideal "$ideal" \
-        --arg probe "$probe" --arg probehook "$_E2E_DIR/probe-hook.sh" '
+        --arg probe "$probe" --arg probehook "$_E2E_DIR/probe-hook.sh" \
+        --arg pts "$pts" '
         .process.terminal = false
         | .process.args = $args
         | .process.env = ([.process.env[] | select(startswith("container_uuid=") | not)]
@@ -293,8 +315,46 @@ e2e_bundle() {
           then .hooks[$probe] += [{path: $probehook, args: ["probe-hook", $probe]}]
           else . end
         | if $ideal == 1 then '"$_e2e_ideal_jq"' else . end
+        | if $pts != ""
+          then .mounts += [{destination: "/dev/console", type: "bind", source: $pts,
+                            options: ["bind", "nosuid", "noexec"]}]
+          else . end
         ' "$dir/config.json" >"$dir/config.json.new"
     mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# _e2e_console LOG: allocates a raw pty, copies its output to LOG in the
+# background (pid in LOG.pid), prints the slave path.
+_e2e_console() {
+    local log=$1 pts='' i
+    # shellcheck disable=SC2016
+    python3 -c '
+import os, pty, sys, tty
+m, s = pty.openpty()
+tty.setraw(s)
+os.write(1, (os.ttyname(s) + "\n").encode())
+os.close(1)
+with open(sys.argv[1], "ab", buffering=0) as f:
+    while True:
+        try:
+            d = os.read(m, 65536)
+        except OSError:
+            break
+        if not d:
+            break
+        f.write(d)
+' "$log" >"$log.pts" 2>/dev/null </dev/null &
+    echo "$!" >"$log.pid"
+    for i in $(seq 50); do
+        pts=$(cat "$log.pts")
+        [[ -n $pts ]] && break
+        sleep 0.02
+    done
+    if [[ $pts != /dev/pts/* ]]; then
+        e2e_log "no pty for the console (python3 missing?)"
+        return 1
+    fi
+    printf '%s\n' "$pts"
 }
 
 # e2e_cgroup_path BUNDLE: the cgroupsPath of the bundle.
@@ -309,9 +369,17 @@ _e2e_list_remove() { # NAME-OF-ARRAY VALUE
     _arr=("${_arr[@]}")
 }
 
+_e2e_console_stop() {
+    if [[ -f $1/pid1.log.pid ]]; then
+        kill "$(cat "$1/pid1.log.pid")" 2>/dev/null || true
+        rm -f "$1/pid1.log.pid" "$1/pid1.log.pts"
+    fi
+}
+
 # e2e_bundle_cleanup DIR: unmount the overlay and remove DIR.
 e2e_bundle_cleanup() {
     local dir=$1
+    _e2e_console_stop "$dir"
     _e2e_umount_under "$dir"
     rm -rf --one-file-system "$dir"
     _e2e_list_remove _e2e_bundles "$dir"
@@ -337,7 +405,7 @@ e2e_rm_cgroup() {
 # e2e_dump BUNDLE: the bundle's logs to stderr.
 e2e_dump() {
     local f
-    for f in "$1/runtime.log" "$1/console.log"; do
+    for f in "$1/runtime.log" "$1/console.log" "$1/pid1.log"; do
         [[ -s $f ]] || continue
         e2e_log "---- $f (last 30 lines)"
         tail -n 30 "$f" | sed 's/^/#   /' >&2
@@ -417,7 +485,7 @@ e2e_failed_units() {
 
 # _e2e_forget RUNTIME NAME: delete the container, remove its cgroup.
 _e2e_forget() {
-    local rt=$1 name=$2 e bundle=
+    local rt=$1 name=$2 e bundle=''
     for e in "${_e2e_containers[@]}"; do
         [[ $e == "$rt|$name|"* ]] && bundle=${e#"$rt|$name|"}
     done
@@ -434,7 +502,10 @@ _e2e_forget() {
 e2e_stop() {
     local rt=$1 name=$2 timeout=${3:-30} t0 st rc=0
     t0=$(_e2e_now)
-    e2e_rt "$rt" kill "$name" 37 || true
+    st=$(e2e_status "$rt" "$name")
+    if [[ $st == running || $st == created ]]; then
+        e2e_rt "$rt" kill "$name" 37 || true
+    fi
     while :; do
         st=$(e2e_status "$rt" "$name")
         [[ $st == stopped || $st == gone ]] && break
@@ -473,7 +544,8 @@ e2e_leftovers() {
 # ---------------------------------------------------------------- host state
 
 # e2e_host_snapshot FILE: mounts (without ids), canary files, top-level
-# entries of /, /etc, /run, /tmp and /var/log/journal. Ignores $E2E_TMPROOT.
+# entries of /, /etc, /run, /tmp and /var/log/journal. Ignores $E2E_TMPROOT
+# and lines matching $OSH_E2E_SNAPSHOT_IGNORE.
 e2e_host_snapshot() {
     local f
     {
@@ -495,7 +567,11 @@ e2e_host_snapshot() {
         echo "## entries"
         find / /etc /run /tmp /var/log/journal -maxdepth 1 -mindepth 1 \
             ! -path "$E2E_TMPROOT" -printf '%p %y %m %u:%g\n' 2>/dev/null | sort
-    } >"$1"
+    } | if [[ -n ${OSH_E2E_SNAPSHOT_IGNORE:-} ]]; then
+        grep -Ev -e "$OSH_E2E_SNAPSHOT_IGNORE" || true
+    else
+        cat
+    fi >"$1"
 }
 
 # e2e_host_compare A B: returns 1, showing the diff, if the snapshots differ.
@@ -516,12 +592,16 @@ _e2e_cleanup() {
         rt=${e%%|*}
         rest=${e#*|}
         name=${rest%%|*}
-        e2e_log "cleanup: deleting $rt container $name"
-        e2e_rt "$rt" kill "$name" KILL >/dev/null 2>&1
+        # e2e_stop in $(...) forgot it only in its subshell
+        if [[ $(e2e_status "$rt" "$name") != gone ]]; then
+            e2e_log "cleanup: deleting $rt container $name"
+            e2e_rt "$rt" kill "$name" KILL >/dev/null 2>&1
+        fi
         _e2e_forget "$rt" "$name"
     done
     for e in "${_e2e_bundles[@]}"; do
         if [[ ${OSH_E2E_KEEP:-} == 1 ]]; then
+            _e2e_console_stop "$e"
             _e2e_umount_under "$e"
         else
             e2e_bundle_cleanup "$e"
