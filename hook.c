@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 
         if (getenv("OSH_FORCE_WALK"))
                 fs_force_walk = true;
-        while ((c = getopt_long(argc, argv, "+hVd", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hVd", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         usage(stdout);

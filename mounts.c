@@ -102,7 +102,7 @@ static int make_tmpfs(const struct plan *p, const struct plan_tmpfs *t, hook_err
         if (fsfd < 0)
                 return hook_error_set(err, errno, "fsopen tmpfs: %s (the hook needs Linux 5.2 or later)",
                                       strerror(errno));
-        if ((r = fsconfig_str(fsfd, "mode", t->mode, err)) < 0 || (r = fsconfig_str(fsfd, "size", t->size, err)) < 0 ||
+        if ((r = fsconfig_str(fsfd, "source", "tmpfs", err)) < 0 || (r = fsconfig_str(fsfd, "mode", t->mode, err)) < 0 || (r = fsconfig_str(fsfd, "size", t->size, err)) < 0 ||
             (r = fsconfig_str(fsfd, "nr_inodes", t->nr_inodes, err)) < 0)
                 return r;
         if (p->userns) {

@@ -1,0 +1,28 @@
+#!/bin/bash
+# Install what building and testing oci-systemd-hook needs on Debian 12,
+# only when something is missing (a fresh machine gets everything; a
+# prepared one pays one dpkg query).
+set -euo pipefail
+
+PKGS=(
+    # build
+    autoconf automake make gcc pkg-config libyajl-dev libmount-dev libselinux1-dev check
+    # tests
+    runc crun jq debootstrap valgrind util-linux iproute2 shellcheck
+)
+PKGS+=("$@")
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) != 0 ]]; then
+        echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "# installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
