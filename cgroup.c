@@ -84,6 +84,15 @@ void cg_mounts_done(struct cg_mounts *m)
         memset(m, 0, sizeof(*m));
 }
 
+/* The super options of the v1 named hierarchy carry "name=systemd". */
+static bool is_named_systemd(const char *opts)
+{
+        char *val = NULL;
+        size_t len = 0;
+
+        return mnt_optstr_get_option(opts, "name", &val, &len) == 0 && len == 7 && strncmp(val, "systemd", 7) == 0;
+}
+
 int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *err)
 {
         struct libmnt_table *tb = NULL;
@@ -112,7 +121,7 @@ int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *
 
                 if (streq_ptr(type, "cgroup2"))
                         t = &ret->unified_target, root = &ret->unified_root;
-                else if (streq_ptr(type, "cgroup") && opts && mnt_optstr_get_option(opts, "name=systemd", NULL, NULL) == 0)
+                else if (streq_ptr(type, "cgroup") && opts && is_named_systemd(opts))
                         t = &ret->named_target, root = &ret->named_root;
                 if (!t)
                         continue;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdint.h>
 #include <stdio.h>
 #include <yajl/yajl_parse.h>
 
@@ -117,12 +118,54 @@ static int cb_number(void *ctx, const char *s, size_t len)
         return add_value(ctx, v);
 }
 
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates (yajl turns a
+ * lone "\ud800" escape into one), nothing above U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+        size_t i = 0;
+
+        while (i < len) {
+                unsigned char c = s[i];
+                size_t n, k;
+                uint32_t cp;
+
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        n = 1, cp = c & 0x1f;
+                else if (c >= 0xe0 && c <= 0xef)
+                        n = 2, cp = c & 0x0f;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        n = 3, cp = c & 0x07;
+                else
+                        return false;
+                if (i + n >= len)
+                        return false;
+                for (k = 1; k <= n; k++) {
+                        if ((s[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (s[i + k] & 0x3f);
+                }
+                if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                i += n + 1;
+        }
+        return true;
+}
+
 static char *dup_checked(struct builder *b, const unsigned char *s, size_t len)
 {
         char *p;
 
         if (memchr(s, '\0', len)) {
                 fail(b, "a string contains a NUL character (\\u0000)");
+                return NULL;
+        }
+        if (!utf8_valid(s, len)) {
+                fail(b, "a string is not valid UTF-8");
                 return NULL;
         }
         p = xmalloc(len + 1);

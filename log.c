@@ -36,8 +36,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         for (p = msg; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                        *p = ' ';
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';   /* one line, no terminal escapes */
         if (log_id[0])
                 fprintf(stderr, "oci-systemd-hook: %s: %s%s\n", log_id, tag[level], msg);
         else

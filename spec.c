@@ -74,10 +74,12 @@ static int check_state_fields(struct oci_state *s, hook_error_t *err)
 {
         if (s->id[0] == '\0' || strlen(s->id) > 1024 || has_control_chars(s->id) || strchr(s->id, '/'))
                 return hook_error_set(err, EINVAL, "`id` is empty, too long or has control characters or `/`");
+        if (has_control_chars(s->bundle) || strlen(s->bundle) >= PATH_MAX)
+                return hook_error_set(err, EINVAL, "`bundle` is too long or has bad characters");
         if (s->bundle[0] != '/')
                 return hook_error_set(err, EINVAL, "`bundle` `%.200s` is not an absolute path", s->bundle);
-        if (has_dotdot(s->bundle) || strlen(s->bundle) >= PATH_MAX || has_control_chars(s->bundle))
-                return hook_error_set(err, EINVAL, "`bundle` `%.200s` has a `..` component or bad characters",
+        if (has_dotdot(s->bundle))
+                return hook_error_set(err, EINVAL, "`bundle` `%.200s` has a `..` component",
                                       s->bundle);
         return 0;
 }
@@ -228,11 +230,10 @@ static int parse_id_maps(yajl_val linux_, const char *key, struct id_map **ret, 
                 yajl_val m = arr->u.array.values[i];
                 long long cid = -1, hid = -1, size = -1;
 
-                if (m->type != yajl_t_object ||
-                    json_get_int(m, "containerID", "linux.idMappings[].containerID", &cid, err) < 0 ||
-                    json_get_int(m, "hostID", "linux.idMappings[].hostID", &hid, err) < 0 ||
-                    json_get_int(m, "size", "linux.idMappings[].size", &size, err) < 0)
-                        return -EINVAL;
+                if (m->type != yajl_t_object || json_get_int(m, "containerID", "containerID", &cid, err) < 0 ||
+                    json_get_int(m, "hostID", "hostID", &hid, err) < 0 ||
+                    json_get_int(m, "size", "size", &size, err) < 0)
+                        return hook_error_prefix(err, "`linux.%s[%zu]`", key, i);
                 if (cid < 0 || hid < 0 || size <= 0 || cid > UINT32_MAX || hid > UINT32_MAX ||
                     size > UINT32_MAX)
                         return hook_error_set(err, EINVAL, "`linux.%s[%zu]` is not a valid mapping", key, i);
@@ -283,8 +284,9 @@ static int parse_linux(struct oci_config *c, hook_error_t *err)
             (r = parse_id_maps(linux_, "uidMappings", &c->uid_maps, &c->n_uid_maps, err)) < 0 ||
             (r = parse_id_maps(linux_, "gidMappings", &c->gid_maps, &c->n_gid_maps, err)) < 0)
                 return r;
-        if (c->mount_label && (strlen(c->mount_label) > 1024 || strchr(c->mount_label, ',') ||
-                               has_control_chars(c->mount_label)))
+        /* MCS labels hold commas (s0:c1,c2); fsconfig() takes the value
+         * whole, so only length and control characters matter. */
+        if (c->mount_label && (strlen(c->mount_label) > 1024 || has_control_chars(c->mount_label)))
                 return hook_error_set(err, EINVAL, "`linux.mountLabel` is not a valid label");
         return 0;
 }
