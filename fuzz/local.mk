@@ -1,0 +1,1 @@
+# libFuzzer harnesses (configure --enable-fuzzing CC=clang); owned by the fuzzing work.
