@@ -13,6 +13,14 @@
 #define MAX_SYMLINKS 40
 
 bool fs_force_walk;
+static uid_t mkdir_uid = (uid_t)-1;
+static gid_t mkdir_gid = (gid_t)-1;
+
+void fs_set_mkdir_owner(uid_t uid, gid_t gid)
+{
+        mkdir_uid = uid;
+        mkdir_gid = gid;
+}
 
 static int sys_openat2(int dirfd, const char *path, struct open_how *how)
 {
@@ -131,8 +139,12 @@ static int open_component(int dirfd, const char *name, unsigned flags, hook_erro
         int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
         if (fd < 0 && errno == ENOENT && (flags & FS_MKDIR)) {
-                if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-                        return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
+                if (mkdirat(dirfd, name, 0755) < 0) {
+                        if (errno != EEXIST)
+                                return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
+                } else if (mkdir_uid != (uid_t)-1) {
+                        (void)fchownat(dirfd, name, mkdir_uid, mkdir_gid, AT_SYMLINK_NOFOLLOW);
+                }
                 fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         }
         if (fd < 0)

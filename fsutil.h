@@ -35,5 +35,8 @@ char *path_clean(const char *p);
 /* Set by tests (and the environment variable OSH_FORCE_WALK=1) to exercise
  * the fallback path on kernels that have openat2. */
 extern bool fs_force_walk;
+/* Owner of directories FS_MKDIR creates (the mapped root of a user
+ * namespace); by default they stay owned by the hook's uid. */
+void fs_set_mkdir_owner(uid_t uid, gid_t gid);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 
+#include "copyup.h"
 #include "fsutil.h"
 #include "mounts.h"
 
@@ -153,6 +154,9 @@ static int apply_tmpfs(int rootfd, const struct plan *p, const struct plan_tmpfs
         mfd = make_tmpfs(p, t, err);
         if (mfd < 0)
                 return mfd;
+        /* Fill the still detached tmpfs: nobody else can see it yet. */
+        if (t->copyup && (r = copyup_tree(target, mfd, err)) < 0)
+                return hook_error_prefix(err, "copying the image's content");
         r = attach(mfd, target, t->destination, err);
         return r < 0 ? r : TAKE_FD(mfd);
 }
@@ -362,6 +366,8 @@ int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
         rootfd = open_rootfs(ctx, err);
         if (rootfd < 0)
                 return rootfd;
+        if (p->userns)
+                fs_set_mkdir_owner(p->uid, p->gid);
         /* Restored cgroups come back owned by root: redo this every time. */
         if (ctx->cgroup != CG_ACT_NONE && p->userns && (r = chown_cgroup(ctx, err)) < 0)
                 return hook_error_prefix(err, "cgroup");

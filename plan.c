@@ -12,11 +12,16 @@
  * (mount-setup.c: /run 20%, 800k inodes... we keep /run smaller, and
  * /run/lock 5M as tmpfiles' Debian default). */
 static const struct plan_tmpfs default_tmpfs[] = {
-        { "/run", "0755", "20%", "400k", false, NULL },
-        { "/run/lock", "1777", "5242880", "4k", false, NULL },
-        { "/tmp", "1777", "50%", "1m", false, NULL },
-        { "/var/log/journal", "2755", "10%", "4k", false, NULL },
+        { "/run", "0755", "20%", "400k", false, NULL, true },
+        { "/run/lock", "1777", "5242880", "4k", false, NULL, true },
+        { "/tmp", "1777", "50%", "1m", false, NULL, true },
+        { "/var/log/journal", "2755", "10%", "4k", false, NULL, true },
 };
+
+/* Read-only rootfs: systemd-logind (StateDirectory=systemd/linger) and
+ * friends need /var/lib/systemd writable; podman --read-only ends
+ * "degraded" for lack of it.  A tmpfs keeping the image's content. */
+static const struct plan_tmpfs readonly_tmpfs = { "/var/lib/systemd", "0755", "64m", "16k", false, NULL, true };
 
 static void warn(struct plan *p, const char *fmt, ...) _printf_(2, 3);
 static void warn(struct plan *p, const char *fmt, ...)
@@ -46,12 +51,12 @@ static bool spec_mounts(const struct oci_config *c, const char *dest)
 
 static void plan_tmpfs(const struct oci_config *c, struct plan *p)
 {
-        size_t i;
+        size_t i, n = ELEMENTSOF(default_tmpfs) + (c->root_readonly ? 1 : 0);
 
-        for (i = 0; i < ELEMENTSOF(default_tmpfs); i++) {
+        for (i = 0; i < n; i++) {
                 struct plan_tmpfs *t = &p->tmpfs[p->n_tmpfs++];
 
-                *t = default_tmpfs[i];
+                *t = i < ELEMENTSOF(default_tmpfs) ? default_tmpfs[i] : readonly_tmpfs;
                 if (spec_mounts(c, t->destination)) {
                         t->skip = true;
                         t->skip_reason = "the spec mounts it (the user's choice wins)";
@@ -171,9 +176,9 @@ void plan_dump(const struct plan *p, FILE *f)
                 if (t->skip)
                         fprintf(f, "  skip tmpfs %s: %s\n", t->destination, t->skip_reason);
                 else
-                        fprintf(f, "  tmpfs %s mode=%s,size=%s,nr_inodes=%s,nosuid,nodev%s%s\n", t->destination,
+                        fprintf(f, "  tmpfs %s mode=%s,size=%s,nr_inodes=%s,nosuid,nodev%s%s%s\n", t->destination,
                                 t->mode, t->size, t->nr_inodes, p->mount_label ? ",context=" : "",
-                                p->mount_label ? p->mount_label : "");
+                                p->mount_label ? p->mount_label : "", t->copyup ? " (copy-up of the image's content)" : "");
         }
         if (p->mid_method == MID_SKIP)
                 fprintf(f, "  skip machine-id: %s\n", p->mid_skip_reason);

@@ -20,6 +20,7 @@ struct plan_tmpfs {
         const char *nr_inodes;
         bool skip;
         const char *skip_reason;
+        bool copyup;               /* copy the image's content in first */
 };
 
 enum mid_source { MID_FROM_UUID, MID_FROM_ID };

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "copyup.h"
+
+struct copy_budget {
+        size_t entries;
+        size_t bytes;
+};
+
+static int copy_data(int from, int to, const char *name, struct copy_budget *b, hook_error_t *err)
+{
+        char buf[65536];
+
+        for (;;) {
+                ssize_t n = read(from, buf, sizeof(buf)), off = 0;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return hook_error_set(err, errno, "read `%s`: %s", name, strerror(errno));
+                if (n == 0)
+                        return 0;
+                b->bytes += (size_t)n;
+                if (b->bytes > COPYUP_MAX_BYTES)
+                        return hook_error_set(err, EFBIG, "more than %u bytes to copy", COPYUP_MAX_BYTES);
+                while (off < n) {
+                        ssize_t w = write(to, buf + off, (size_t)(n - off));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                return hook_error_set(err, errno, "write `%s`: %s", name, strerror(errno));
+                        off += w;
+                }
+        }
+}
+
+static int copy_file(int sdir, int ddir, const char *name, const struct stat *st, struct copy_budget *b,
+                     hook_error_t *err)
+{
+        _cleanup_close_ int from = -EBADF, to = -EBADF;
+        struct stat now;
+
+        /* O_NOFOLLOW|O_NONBLOCK: a symlink or FIFO swapped in since the
+         * readdir is refused, never followed or blocked on. */
+        from = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (from < 0)
+                return hook_error_set(err, errno, "open `%s`: %s", name, strerror(errno));
+        if (fstat(from, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino)
+                return hook_error_set(err, EAGAIN, "`%s` changed while copying", name);
+        to = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (to < 0)
+                return hook_error_set(err, errno, "create `%s`: %s", name, strerror(errno));
+        return copy_data(from, to, name, b, err);
+}
+
+static int copy_link(int sdir, int ddir, const char *name, hook_error_t *err)
+{
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(sdir, name, target, sizeof(target) - 1);
+
+        if (n < 0)
+                return hook_error_set(err, errno, "readlink `%s`: %s", name, strerror(errno));
+        target[n] = '\0';
+        if (symlinkat(target, ddir, name) < 0)
+                return hook_error_set(err, errno, "symlink `%s`: %s", name, strerror(errno));
+        return 0;
+}
+
+static void copy_attrs(int ddir, const char *name, const struct stat *st)
+{
+        const struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+        /* Owners as in the image (already shifted for a user namespace);
+         * chown before chmod, which would otherwise drop setgid bits. */
+        (void)fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
+        if (!S_ISLNK(st->st_mode))
+                (void)fchmodat(ddir, name, st->st_mode & 07777, 0);
+        (void)utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err);
+
+static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, struct copy_budget *b,
+                      hook_error_t *err)
+{
+        struct stat st;
+        int r = 0;
+
+        if (++b->entries > COPYUP_MAX_ENTRIES)
+                return hook_error_set(err, EFBIG, "more than %u entries to copy", COPYUP_MAX_ENTRIES);
+        if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : hook_error_set(err, errno, "stat `%s`: %s", name, strerror(errno));
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int s = -EBADF, d = -EBADF;
+
+                if (mkdirat(ddir, name, 0700) < 0)
+                        return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
+                s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                d = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (s < 0 || d < 0)
+                        return hook_error_set(err, errno, "open dir `%s`: %s", name, strerror(errno));
+                r = copy_dir(s, d, depth + 1, b, err);
+        } else if (S_ISREG(st.st_mode)) {
+                r = copy_file(sdir, ddir, name, &st, b, err);
+        } else if (S_ISLNK(st.st_mode)) {
+                r = copy_link(sdir, ddir, name, err);
+        } else if (S_ISFIFO(st.st_mode)) {
+                if (mkfifoat(ddir, name, 0600) < 0)
+                        r = hook_error_set(err, errno, "mkfifo `%s`: %s", name, strerror(errno));
+        } else {
+                return 0;   /* sockets are runtime state; devices do not belong in /run */
+        }
+        if (r >= 0)
+                copy_attrs(ddir, name, &st);
+        return r < 0 ? hook_error_prefix(err, "%.100s", name) : 0;
+}
+
+static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err)
+{
+        int fd;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (depth > COPYUP_MAX_DEPTH)
+                return hook_error_set(err, ELOOP, "deeper than %u levels", COPYUP_MAX_DEPTH);
+        fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                if (fd >= 0)
+                        (void)close(fd);
+                return hook_error_set(err, errno, "opendir: %s", strerror(errno));
+        }
+        while (r >= 0 && (de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = copy_entry(src, dst, de->d_name, depth, b, err);
+        closedir(d);
+        return r;
+}
+
+int copyup_tree(int src, int dst, hook_error_t *err)
+{
+        struct copy_budget b = {};
+        _cleanup_close_ int s = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat st;
+
+        if (s < 0 || fstat(s, &st) < 0)
+                return hook_error_set(err, errno, "open for copy-up: %s", strerror(errno));
+        (void)fchownat(dst, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
+        return copy_dir(s, dst, 0, &b, err);
+}
