@@ -176,10 +176,11 @@ void plan_dump(const struct plan *p, FILE *f)
                 if (t->skip)
                         fprintf(f, "  skip tmpfs %s: %s\n", t->destination, t->skip_reason);
                 else
-                        fprintf(f, "  tmpfs %s mode=%s,size=%s,nr_inodes=%s,nosuid,nodev%s%s%s\n", t->destination,
+                        fprintf(f, "  tmpfs %s mode=%s,size=%s,nr_inodes=%s,nosuid,nodev%s%s\n", t->destination,
                                 t->mode, t->size, t->nr_inodes, p->mount_label ? ",context=" : "",
-                                p->mount_label ? p->mount_label : "", t->copyup ? " (copy-up of the image's content)" : "");
+                                p->mount_label ? p->mount_label : "");
         }
+        fprintf(f, "  copy-up: the image's content under each new tmpfs is copied into it\n");
         if (p->mid_method == MID_SKIP)
                 fprintf(f, "  skip machine-id: %s\n", p->mid_skip_reason);
         else

@@ -230,7 +230,9 @@ static int parse_id_maps(yajl_val linux_, const char *key, struct id_map **ret, 
                 yajl_val m = arr->u.array.values[i];
                 long long cid = -1, hid = -1, size = -1;
 
-                if (m->type != yajl_t_object || json_get_int(m, "containerID", "containerID", &cid, err) < 0 ||
+                if (m->type != yajl_t_object)
+                        return hook_error_set(err, EINVAL, "`linux.%s[%zu]` must be an object", key, i);
+                if (json_get_int(m, "containerID", "containerID", &cid, err) < 0 ||
                     json_get_int(m, "hostID", "hostID", &hid, err) < 0 ||
                     json_get_int(m, "size", "size", &size, err) < 0)
                         return hook_error_prefix(err, "`linux.%s[%zu]`", key, i);
