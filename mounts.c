@@ -32,6 +32,10 @@ void apply_ctx_done(struct apply_ctx *ctx)
         free(ctx->cg_path);
 }
 
+/* Files the hook creates belong to the container's root. */
+static uid_t owner_uid(const struct plan *p) { return p->userns ? p->uid : (uid_t)-1; }
+static gid_t owner_gid(const struct plan *p) { return p->userns ? p->gid : (gid_t)-1; }
+
 static int clone_tree(int dirfd, const char *name, bool rdonly, hook_error_t *err)
 {
         struct mount_attr attr = {
@@ -182,8 +186,7 @@ static int write_machine_id(int rootfd, const struct plan *p, hook_error_t *err)
         }
         /* rename() over whatever is there: a symlink, FIFO, device or a
          * hard link is replaced as an entry, never written through. */
-        return fs_write_file_at(etc, "machine-id", want, 0444, p->userns ? p->uid : (uid_t)-1,
-                                p->userns ? p->gid : (gid_t)-1, err);
+        return fs_write_file_at(etc, "machine-id", want, 0444, owner_uid(p), owner_gid(p), err);
 }
 
 static int bind_machine_id(int rootfd, int runfd, const struct plan *p, hook_error_t *err)
@@ -212,8 +215,7 @@ static int bind_machine_id(int rootfd, int runfd, const struct plan *p, hook_err
                 return hook_error_set(err, EINVAL, "/etc/machine-id in the rootfs is not a regular file");
         if (is_mount_root(target))
                 return 0;
-        r = fs_write_file_at(runfd, "machine-id", want, 0444, p->userns ? p->uid : (uid_t)-1,
-                             p->userns ? p->gid : (gid_t)-1, err);
+        r = fs_write_file_at(runfd, "machine-id", want, 0444, owner_uid(p), owner_gid(p), err);
         if (r < 0)
                 return r;
         clone = clone_tree(runfd, "machine-id", true, err);
@@ -231,13 +233,15 @@ static int write_run_host(int runfd, const struct plan *p, hook_error_t *err)
 
         if (mkdirat(runfd, "host", 0755) < 0 && errno != EEXIST)
                 return hook_error_set(err, errno, "mkdir /run/host: %s", strerror(errno));
+        if (p->userns)
+                (void)fchownat(runfd, "host", p->uid, p->gid, AT_SYMLINK_NOFOLLOW);
         host = openat(runfd, "host", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (host < 0)
                 return hook_error_set(err, errno, "open /run/host: %s", strerror(errno));
         (void)snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s\n", m, m + 8, m + 12, m + 16, m + 20);
-        r = fs_write_file_at(host, "container-manager", "oci-systemd-hook\n", 0444, (uid_t)-1, (gid_t)-1, err);
+        r = fs_write_file_at(host, "container-manager", "oci-systemd-hook\n", 0444, owner_uid(p), owner_gid(p), err);
         if (r >= 0)
-                r = fs_write_file_at(host, "container-uuid", uuid, 0444, (uid_t)-1, (gid_t)-1, err);
+                r = fs_write_file_at(host, "container-uuid", uuid, 0444, owner_uid(p), owner_gid(p), err);
         return r;
 }
 
