@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "json.h"
+#include "lazylib.h"
 
 const char *cg_host_mode_name(enum cg_host_mode m)
 {
@@ -85,16 +86,17 @@ void cg_mounts_done(struct cg_mounts *m)
 }
 
 /* The super options of the v1 named hierarchy carry "name=systemd". */
-static bool is_named_systemd(const char *opts)
+static bool is_named_systemd(const struct mount_api *m, const char *opts)
 {
         char *val = NULL;
         size_t len = 0;
 
-        return mnt_optstr_get_option(opts, "name", &val, &len) == 0 && len == 7 && strncmp(val, "systemd", 7) == 0;
+        return m->optstr_get_option(opts, "name", &val, &len) == 0 && len == 7 && strncmp(val, "systemd", 7) == 0;
 }
 
 int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *err)
 {
+        const struct mount_api *m = lazy_libmount(err);
         struct libmnt_table *tb = NULL;
         struct libmnt_iter *it = NULL;
         struct libmnt_fs *fs;
@@ -102,38 +104,40 @@ int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *
         int r;
 
         memset(ret, 0, sizeof(*ret));
+        if (!m)
+                return -ELIBACC;
         f = fmemopen((void *)mountinfo, strlen(mountinfo), "r");
-        tb = mnt_new_table();
-        it = mnt_new_iter(MNT_ITER_FORWARD);
+        tb = m->new_table();
+        it = m->new_iter(MNT_ITER_FORWARD);
         if (!f || !tb || !it) {
                 r = hook_error_set(err, ENOMEM, "parsing mountinfo: out of memory");
                 goto out;
         }
-        r = mnt_table_parse_stream(tb, f, "mountinfo");
+        r = m->table_parse_stream(tb, f, "mountinfo");
         if (r < 0) {
                 r = hook_error_set(err, -r, "parsing mountinfo failed");
                 goto out;
         }
         /* The last matching mount wins: it is the one on top. */
-        while (mnt_table_next_fs(tb, it, &fs) == 0) {
-                const char *type = mnt_fs_get_fstype(fs), *opts = mnt_fs_get_fs_options(fs);
+        while (m->table_next_fs(tb, it, &fs) == 0) {
+                const char *type = m->fs_get_fstype(fs), *opts = m->fs_get_fs_options(fs);
                 char **t = NULL, **root = NULL;
 
                 if (streq_ptr(type, "cgroup2"))
                         t = &ret->unified_target, root = &ret->unified_root;
-                else if (streq_ptr(type, "cgroup") && opts && is_named_systemd(opts))
+                else if (streq_ptr(type, "cgroup") && opts && is_named_systemd(m, opts))
                         t = &ret->named_target, root = &ret->named_root;
                 if (!t)
                         continue;
                 free(*t);
                 free(*root);
-                *t = xstrdup(mnt_fs_get_target(fs));
-                *root = xstrdup(mnt_fs_get_root(fs) ? mnt_fs_get_root(fs) : "/");
+                *t = xstrdup(m->fs_get_target(fs));
+                *root = xstrdup(m->fs_get_root(fs) ? m->fs_get_root(fs) : "/");
         }
         r = 0;
 out:
-        mnt_free_iter(it);
-        mnt_unref_table(tb);
+        m->free_iter(it);
+        m->unref_table(tb);
         if (f)
                 fclose(f);
         return r;

@@ -9,14 +9,12 @@
 #include "cgroup.h"
 #include "fsutil.h"
 #include "inject.h"
+#include "lazylib.h"
 #include "log.h"
 #include "mounts.h"
 #include "nsenter.h"
 #include "plan.h"
 #include "spec.h"
-#ifdef HAVE_SELINUX
-#include <selinux/selinux.h>
-#endif
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -89,19 +87,16 @@ static bool selinux_on(const struct oci_config *c, hook_error_t *err, int *r)
         *r = 0;
         if (!c->mount_label || !c->mount_label[0])
                 return false;
-#ifdef HAVE_SELINUX
-        if (is_selinux_enabled() <= 0)
+        const struct selinux_api *se = lazy_libselinux();
+
+        if (!se || se->is_selinux_enabled() <= 0)
                 return false;
-        if (security_check_context(c->mount_label) < 0) {
+        if (se->security_check_context(c->mount_label) < 0) {
                 *r = hook_error_set(err, EINVAL, "`linux.mountLabel` `%.200s` is not a valid SELinux context",
                                     c->mount_label);
                 return false;
         }
         return true;
-#else
-        (void)err;
-        return false;
-#endif
 }
 
 /* Opens the rootfs on the host (detection reads it; the executor checks
@@ -172,19 +167,25 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
                  hook_error_t *err)
 {
         struct apply_ctx ctx;
+        struct ns_target ns;
         int r;
 
         if (s->pid <= 0)
                 return hook_error_set(err, ESRCH, "the state has no container pid");
         apply_ctx_init(&ctx, p);
+        ns_target_init(&ns);
         ctx.rootfs_path = rootfs;
         ctx.rootfs_dev = rst->st_dev;
         ctx.rootfs_ino = rst->st_ino;
-        r = mounts_prepare_host(&ctx, s->pid, err);
+        /* Pin the process first: its /proc/PID/cgroup is read next. */
+        r = ns_open_target(s->pid, &ns, err);
         if (r >= 0)
-                r = ns_enter_mount(s->pid, err);
+                r = mounts_prepare_host(&ctx, s->pid, err);
+        if (r >= 0)
+                r = ns_join(&ns, err);
         if (r >= 0)
                 r = mounts_apply(&ctx, err);
+        ns_target_done(&ns);
         apply_ctx_done(&ctx);
         return r;
 }
@@ -202,6 +203,16 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
         r = load_config(s->bundle, &c, err);
         if (r < 0)
                 return r;
+        /* Fast path: by name alone, "no" is final (the rootfs can only turn
+         * a yes into a no), so skip the rootfs and cgroup probing. */
+        detect_systemd(&c, s->annotations, s->n_annotations, -1, &p.detect);
+        if (!p.detect.systemd) {
+                if (p.detect.warning[0])
+                        log_warning("%s", p.detect.warning);
+                log_debug("not systemd: %s", p.detect.reason);
+                spec_config_done(&c);
+                return 0;
+        }
         rootfs = spec_rootfs_path(&c, s->bundle);
         rootfd = open_rootfs_host(rootfs, &rst);
         r = build(s->id, s->bundle, s, &c, &p, rootfd, err);

@@ -314,20 +314,32 @@ static int apply_cgroup(int rootfd, struct apply_ctx *ctx, hook_error_t *err)
         return r;
 }
 
-static int open_rootfs(const struct apply_ctx *ctx, hook_error_t *err)
+static bool is_rootfs(int fd, const struct apply_ctx *ctx)
 {
         struct stat st;
+
+        return fstat(fd, &st) == 0 && st.st_dev == ctx->rootfs_dev && st.st_ino == ctx->rootfs_ino;
+}
+
+/* Before pivot_root the rootfs sits at its bundle path in the container's
+ * namespace; when the container already runs (runc restore re-runs the
+ * hooks on the restored process) it is "/".  Either way it must be the
+ * directory the host sees at the bundle path. */
+static int open_rootfs(const struct apply_ctx *ctx, hook_error_t *err)
+{
         int fd = open(ctx->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-        if (fd < 0)
-                return hook_error_set(err, errno, "open the rootfs `%s` in the container's mount namespace: %s",
-                                      ctx->rootfs_path, strerror(errno));
-        if (fstat(fd, &st) < 0 || st.st_dev != ctx->rootfs_dev || st.st_ino != ctx->rootfs_ino) {
+        if (fd >= 0 && is_rootfs(fd, ctx))
+                return fd;
+        if (fd >= 0)
                 (void)close(fd);
-                return hook_error_set(err, EXDEV, "`%s` in the container's mount namespace is not the bundle's rootfs",
-                                      ctx->rootfs_path);
-        }
-        return fd;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 && is_rootfs(fd, ctx))
+                return fd;
+        if (fd >= 0)
+                (void)close(fd);
+        return hook_error_set(err, EXDEV, "`%s` in the container's mount namespace is not the bundle's rootfs",
+                              ctx->rootfs_path);
 }
 
 #define DONE_MARKER ".oci-systemd-hook"

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/pidfd.h>
-#include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include "nsenter.h"
@@ -14,6 +13,19 @@ bool ns_pid_alive(pid_t pid)
 {
         _cleanup_close_ int pidfd = pid > 0 ? pidfd_open(pid, 0) : -EBADF;
         return pidfd >= 0;
+}
+
+void ns_target_init(struct ns_target *t)
+{
+        memset(t, 0, sizeof(*t));
+        t->pidfd = t->nsfd = t->selfns = -EBADF;
+}
+
+void ns_target_done(struct ns_target *t)
+{
+        closep(&t->pidfd);
+        closep(&t->nsfd);
+        closep(&t->selfns);
 }
 
 static int check_procfs(hook_error_t *err)
@@ -25,43 +37,64 @@ static int check_procfs(hook_error_t *err)
         return 0;
 }
 
-int ns_enter_mount(pid_t pid, hook_error_t *err)
+static int alive(const struct ns_target *t, hook_error_t *err)
 {
-        _cleanup_close_ int pidfd = -EBADF, nsfd = -EBADF;
-        struct stat self, target, now;
+        if (t->pidfd >= 0 && pidfd_send_signal(t->pidfd, 0, NULL, 0) < 0)
+                return hook_error_set(err, ESRCH, "container process %d exited during the hook", (int)t->pid);
+        return 0;
+}
+
+int ns_open_target(pid_t pid, struct ns_target *t, hook_error_t *err)
+{
+        struct stat self, target;
         char path[64];
         int r;
 
+        t->pid = pid;
         if (pid <= 1)
                 return hook_error_set(err, ESRCH, "no container pid in the state");
         if ((r = check_procfs(err)) < 0)
                 return r;
-        pidfd = pidfd_open(pid, 0);
-        if (pidfd < 0 && errno != ENOSYS)
+        t->pidfd = pidfd_open(pid, 0);
+        if (t->pidfd < 0 && errno != ENOSYS)
                 return hook_error_set(err, errno, "container process %d: %s", (int)pid,
                                       errno == ESRCH ? "no such process (it exited before the hook ran)"
                                                      : strerror(errno));
         (void)snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-        nsfd = open(path, O_RDONLY | O_CLOEXEC);
-        if (nsfd < 0)
+        t->nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (t->nsfd < 0)
                 return hook_error_set(err, errno, "container process %d: open %s: %s", (int)pid, path,
-                                      strerror(errno));
-        if (stat("/proc/self/ns/mnt", &self) < 0 || fstat(nsfd, &target) < 0)
+                                      errno == ENOENT ? "no such process (it exited before the hook ran)"
+                                                      : strerror(errno));
+        t->selfns = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (t->selfns < 0 || fstatat(t->selfns, "mnt", &self, 0) < 0 || fstat(t->nsfd, &target) < 0)
                 return hook_error_set(err, errno, "stat mount namespaces: %s", strerror(errno));
         /* The pidfd was opened before the /proc lookup: if the process is
          * still alive now, nsfd belongs to it and not to a recycled pid. */
-        if (pidfd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
-                return hook_error_set(err, ESRCH, "container process %d exited during the hook", (int)pid);
+        if ((r = alive(t, err)) < 0)
+                return r;
         if (self.st_ino == target.st_ino && self.st_dev == target.st_dev)
                 return hook_error_set(err, EPERM,
                                       "process %d shares the hook's own mount namespace (reused pid, or no "
                                       "mount namespace): refusing to mount on the host", (int)pid);
+        t->ino = target.st_ino;
+        t->dev = target.st_dev;
+        return 0;
+}
+
+int ns_join(struct ns_target *t, hook_error_t *err)
+{
+        struct stat now;
+        int r;
+
+        if ((r = alive(t, err)) < 0)
+                return r;
         /* setns(pidfd) needs Linux 5.8; the nsfd works everywhere. */
-        r = pidfd >= 0 ? setns(pidfd, CLONE_NEWNS) : -1;
-        if (r < 0 && setns(nsfd, CLONE_NEWNS) < 0)
-                return hook_error_set(err, errno, "setns into the mount namespace of %d: %s", (int)pid,
+        r = t->pidfd >= 0 ? setns(t->pidfd, CLONE_NEWNS) : -1;
+        if (r < 0 && setns(t->nsfd, CLONE_NEWNS) < 0)
+                return hook_error_set(err, errno, "setns into the mount namespace of %d: %s", (int)t->pid,
                                       strerror(errno));
-        if (stat("/proc/self/ns/mnt", &now) < 0 || now.st_ino != target.st_ino)
+        if (fstatat(t->selfns, "mnt", &now, 0) < 0 || now.st_ino != t->ino || now.st_dev != t->dev)
                 return hook_error_set(err, EIO, "joined the wrong mount namespace");
         return 0;
 }
