@@ -17,7 +17,8 @@ static int copy_data(int from, int to, const char *name, struct copy_budget *b, 
         char buf[65536];
 
         for (;;) {
-                ssize_t n = read(from, buf, sizeof(buf)), off = 0;
+                ssize_t n = read(from, buf, sizeof(buf));
+                int r;
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -28,14 +29,8 @@ static int copy_data(int from, int to, const char *name, struct copy_budget *b, 
                 b->bytes += (size_t)n;
                 if (b->bytes > COPYUP_MAX_BYTES)
                         return hook_error_set(err, EFBIG, "more than %u bytes to copy", COPYUP_MAX_BYTES);
-                while (off < n) {
-                        ssize_t w = write(to, buf + off, (size_t)(n - off));
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                return hook_error_set(err, errno, "write `%s`: %s", name, strerror(errno));
-                        off += w;
-                }
+                if ((r = write_all(to, buf, (size_t)n)) < 0)
+                        return hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));
         }
 }
 

@@ -251,25 +251,16 @@ int fs_write_file_at(int dirfd, const char *name, const char *data, mode_t mode,
 {
         char tmp[NAME_MAX + 1];
         _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(data), off = 0;
-        int r = 0;
+        int r;
 
         (void)snprintf(tmp, sizeof(tmp), ".#%.200s.osh%ld", name, (long)getpid());
         (void)unlinkat(dirfd, tmp, 0);
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return hook_error_set(err, errno, "create `%s`: %s", tmp, strerror(errno));
-        while (off < len) {
-                ssize_t n = write(fd, data + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        r = hook_error_set(err, n < 0 ? errno : EIO, "write `%s`: %s", name,
-                                           strerror(n < 0 ? errno : EIO));
-                        break;
-                }
-                off += (size_t)n;
-        }
+        r = write_all(fd, data, strlen(data));
+        if (r < 0)
+                r = hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = hook_error_set(err, errno, "chmod `%s`: %s", name, strerror(errno));
         if (r >= 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)

@@ -145,22 +145,16 @@ static int write_atomic(const char *file, const char *data, size_t len, mode_t m
         _cleanup_free_ char *copy = xstrdup(file), *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *dir = dirname(copy);
-        size_t off = 0;
+        int r;
 
         tmp = xmalloc(strlen(file) + 32);
         (void)sprintf(tmp, "%s.osh-tmp.%ld", file, (long)getpid());
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return hook_error_set(err, errno, "create `%s`: %s", tmp, strerror(errno));
-        while (off < len) {
-                ssize_t n = write(fd, data + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        (void)unlink(tmp);
-                        return hook_error_set(err, errno, "write `%s`: %s", tmp, strerror(errno));
-                }
-                off += (size_t)n;
+        if ((r = write_all(fd, data, len)) < 0) {
+                (void)unlink(tmp);
+                return hook_error_set(err, r, "write `%s`: %s", tmp, strerror(-r));
         }
         if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, file) < 0) {
                 int e = errno;

@@ -44,6 +44,8 @@ int hook_error_prefix(hook_error_t *err, const char *fmt, ...) _printf_(2, 3);
 #define streq(a, b) (strcmp((a), (b)) == 0)
 bool streq_ptr(const char *a, const char *b);
 char *xstrdup(const char *s);
+/* write(2) until done; 0 or -errno (-EIO for a zero-length write). */
+int write_all(int fd, const void *data, size_t len);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
