@@ -29,6 +29,17 @@ static char *shell_first_command(const char *s)
                 size_t n;
 
                 s += strspn(s, " \t\n");
+                /* A quoted word: exec "/sbin/init" or '/sbin/init'. */
+                if (*s == '"' || *s == '\'') {
+                        const char *e = strchr(s + 1, *s);
+                        if (!e || e == s + 1)
+                                return NULL;
+                        if ((size_t)(e - s - 1) == 4 && strncmp(s + 1, "exec", 4) == 0) {
+                                s = e + 1;
+                                continue;
+                        }
+                        return strndup(s + 1, (size_t)(e - s - 1));
+                }
                 n = strcspn(s, " \t\n;&|()<>'\"`$");
                 if (n == 0)
                         return NULL;
@@ -45,10 +56,16 @@ const char *detect_command(const char *const *args, size_t n, char **buf)
         size_t i = 0;
 
         *buf = NULL;
-        /* env [-i] [VAR=x ...] CMD */
-        while (i < n && (streq(basename_of(args[i]), "env") || (i > 0 && strchr(args[i], '=')) ||
-                         (i > 0 && streq(args[i], "-i"))))
-                i++;
+        /* env [-i] [-u NAME] [--] [VAR=x ...] CMD */
+        if (n > 0 && streq(basename_of(args[0]), "env")) {
+                for (i = 1; i < n; i++) {
+                        if (streq(args[i], "-u") || streq(args[i], "--unset"))
+                                i++;
+                        else if (!streq(args[i], "-i") && !streq(args[i], "--") && !strchr(args[i], '=') &&
+                                 strncmp(args[i], "--unset=", 8) != 0 && strncmp(args[i], "-u", 2) != 0)
+                                break;
+                }
+        }
         if (i >= n)
                 return NULL;
         if (is_shell(args[i])) {

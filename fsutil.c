@@ -125,7 +125,7 @@ static int follow_link(struct walk *w, int fd, const char *shown, char **buf, ch
                 return hook_error_set(err, errno, "readlink `%s`: %s", shown, strerror(errno));
         target[n] = '\0';
         nb = xmalloc((size_t)n + strlen(*rest) + 2);
-        (void)sprintf(nb, "%s/%s", target, *rest);
+        (void)sprintf(nb, "%s%s%s", target, **rest ? "/" : "", *rest);
         free(*buf);
         *buf = *rest = nb;
         if (target[0] == '/')
@@ -161,12 +161,17 @@ int fs_walk_in_root(int rootfd, const char *path, unsigned flags, int *ret_fd, c
         int links = 0, r = 0, fd;
         struct stat st;
 
+        /* Agree with openat2: "" is ENOENT, and "a/" must be a directory. */
+        if (path[0] == '\0')
+                return hook_error_set(err, ENOENT, "empty path");
         fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return hook_error_set(err, errno, "dup: %s", strerror(errno));
         walk_push(&w, fd, xstrdup("/"));
         while ((comp = next_component(&rest))) {
                 bool last = rest_empty(rest);
+                /* next_component() moved rest past a '/' that followed comp */
+                bool dir_wanted = !last || rest > comp + strlen(comp);
 
                 if (streq(comp, "."))
                         continue;
@@ -197,7 +202,7 @@ int fs_walk_in_root(int rootfd, const char *path, unsigned flags, int *ret_fd, c
                                 break;
                         continue;
                 }
-                if (!last && !S_ISDIR(st.st_mode)) {
+                if (dir_wanted && !S_ISDIR(st.st_mode)) {
                         r = hook_error_set(err, ENOTDIR, "a component of `%s` is not a directory", path);
                         (void)close(fd);
                         break;

@@ -405,7 +405,7 @@ static const struct {
         size_t len, cap;
         bool ok;
 } capped[] = {
-        { 0, 100, true }, { 100, 100, true }, { 101, 100, false },
+        { 0, 0, true }, { 1, 0, false }, { 0, 100, true }, { 100, 100, true }, { 101, 100, false },
         { 4096, 4096, true }, { 4097, 4096, false }, { 60000, 1000, false },
         { 16385, 16384, false }, { 16384, 16384, true },
 };

@@ -93,6 +93,7 @@ START_TEST(test_default)
                 ck_assert_str_eq(b.plan.tmpfs[i].destination, default_tmpfs[i].dest);
                 ck_assert_str_eq(b.plan.tmpfs[i].mode, default_tmpfs[i].mode);
                 ck_assert(!b.plan.tmpfs[i].skip);
+                ck_assert(b.plan.tmpfs[i].copyup);
         }
         ck_assert_str_eq(b.plan.machine_id, ID_MID);
         ck_assert_int_eq(b.plan.mid_source, MID_FROM_ID);
@@ -114,6 +115,7 @@ static const char *const default_dump[] = {
         "  tmpfs /run/lock mode=1777,size=5242880,nr_inodes=4k,nosuid,nodev\n",
         "  tmpfs /tmp mode=1777,size=50%,nr_inodes=1m,nosuid,nodev\n",
         "  tmpfs /var/log/journal mode=2755,size=10%,nr_inodes=4k,nosuid,nodev\n",
+        "  copy-up: the image's content under each new tmpfs is copied into it\n",
         "  machine-id " ID_MID " (from the container id), written to /etc/machine-id\n",
         "  /run/host/container-manager = oci-systemd-hook",
         "  cgroup: bind the container's own cgroup2 directory read-write at /sys/fs/cgroup",
@@ -140,29 +142,30 @@ static const struct {
         const char *mid;          /* NULL: derived from the container id */
         const char *warning;      /* NULL: none */
 } uuids[] = {
-        { "\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee00\"", "c0ffee00c0ffee00c0ffee00c0ffee00", NULL },
-        { "\"container_uuid=C0FFEE00C0FFEE00C0FFEE00C0FFEE00\"", "c0ffee00c0ffee00c0ffee00c0ffee00", NULL },
-        { "\"container_uuid=6A2F1C3E-9B8D-4E7F-A1B2-C3D4E5F60718\"", "6a2f1c3e9b8d4e7fa1b2c3d4e5f60718", NULL },
-        { "\"A=1\",\"container_uuid=6a2f1c3e-9b8d-4e7f-a1b2-c3d4e5f60718\"", "6a2f1c3e9b8d4e7fa1b2c3d4e5f60718", NULL },
-        { "\"container_uuid=../../etc\"", NULL, "container_uuid is not 32 hex digits or a UUID" },
-        { "\"container_uuid=../../../../../../../../../../etc\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=a/b\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee001\"", NULL, "not 32 hex digits" },     /* 33 */
-        { "\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee0\"", NULL, "not 32 hex digits" },       /* 31 */
-        { "\"container_uuid=00000000000000000000000000000000\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=00000000-0000-0000-0000-000000000000\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=g0ffee00c0ffee00c0ffee00c0ffee00\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee0\\n\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid= c0ffee00c0ffee00c0ffee00c0ffee0\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=6A2F1C3E9-B8D-4E7F-A1B2-C3D4E5F60718\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=6A2F1C3E09B8D04E7F0A1B20C3D4E5F60718\"", NULL, "not 32 hex digits" },   /* 36, no dashes */
-        { "\"container_uuid=\"", NULL, "not 32 hex digits" },
-        { "\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee00\",\"container_uuid=d0ffee00c0ffee00c0ffee00c0ffee00\"",
-          NULL, "container_uuid is set more than once" },
-        { "\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee00\",\"container_uuid=c0ffee00c0ffee00c0ffee00c0ffee00\"",
-          NULL, "set more than once" },
+#define U(v) "\"container_uuid=" v "\""
+        { U("c0ffee00c0ffee00c0ffee00c0ffee00"), "c0ffee00c0ffee00c0ffee00c0ffee00", NULL },
+        { U("C0FFEE00C0FFEE00C0FFEE00C0FFEE00"), "c0ffee00c0ffee00c0ffee00c0ffee00", NULL },
+        { U("6A2F1C3E-9B8D-4E7F-A1B2-C3D4E5F60718"), "6a2f1c3e9b8d4e7fa1b2c3d4e5f60718", NULL },
+        { "\"A=1\"," U("6a2f1c3e-9b8d-4e7f-a1b2-c3d4e5f60718"), "6a2f1c3e9b8d4e7fa1b2c3d4e5f60718", NULL },
+        { U("../../etc"), NULL, "container_uuid is not 32 hex digits or a UUID" },
+        { U("../../../../../../../../../../etc"), NULL, "not 32 hex digits" },
+        { U("a/b"), NULL, "not 32 hex digits" },
+        { U("c0ffee00c0ffee00c0ffee00c0ffee001"), NULL, "not 32 hex digits" },     /* 33 */
+        { U("c0ffee00c0ffee00c0ffee00c0ffee0"), NULL, "not 32 hex digits" },       /* 31 */
+        { U("00000000000000000000000000000000"), NULL, "not 32 hex digits" },
+        { U("00000000-0000-0000-0000-000000000000"), NULL, "not 32 hex digits" },
+        { U("g0ffee00c0ffee00c0ffee00c0ffee00"), NULL, "not 32 hex digits" },
+        { U("c0ffee00c0ffee00c0ffee00c0ffee0\\n"), NULL, "not 32 hex digits" },
+        { U(" c0ffee00c0ffee00c0ffee00c0ffee0"), NULL, "not 32 hex digits" },
+        { U("6A2F1C3E9-B8D-4E7F-A1B2-C3D4E5F60718"), NULL, "not 32 hex digits" },
+        { U("6A2F1C3E09B8D04E7F0A1B20C3D4E5F60718"), NULL, "not 32 hex digits" },   /* 36, no dashes */
+        { U(""), NULL, "not 32 hex digits" },
+        { U("c0ffee00c0ffee00c0ffee00c0ffee00") "," U("d0ffee00c0ffee00c0ffee00c0ffee00"), NULL,
+          "container_uuid is set more than once" },
+        { U("c0ffee00c0ffee00c0ffee00c0ffee00") "," U("c0ffee00c0ffee00c0ffee00c0ffee00"), NULL, "set more than once" },
         { "\"container_uuidx=c0ffee00c0ffee00c0ffee00c0ffee00\",\"CONTAINER_UUID=c0ffee00c0ffee00c0ffee00c0ffee00\"",
           NULL, NULL },
+#undef U
 };
 
 static void check_uuid(const char *env, const char *mid, const char *warning)
@@ -372,6 +375,42 @@ START_TEST(test_mid_method)
 }
 END_TEST
 
+/* Read-only rootfs: systemd-logind needs /var/lib/systemd writable. */
+static const struct {
+        bool readonly;
+        const char *mounts;
+        size_t n;
+        bool skip;
+} var_lib[] = {
+        { false, NULL, 4, false },
+        { true, NULL, 5, false },
+        { true, M("/var/lib/systemd/"), 5, true },
+        { true, M("/var/lib"), 5, false },
+};
+
+START_TEST(test_readonly_var_lib)
+{
+        struct parts pt = { .readonly = var_lib[_i].readonly, .mounts = var_lib[_i].mounts };
+        struct built b;
+        _cleanup_free_ char *out = NULL;
+
+        build(&pt, &b);
+        ck_assert_uint_eq(b.plan.n_tmpfs, var_lib[_i].n);
+        out = dump(&b.plan);
+        if (var_lib[_i].n == 5) {
+                ck_assert_str_eq(b.plan.tmpfs[4].destination, "/var/lib/systemd");
+                ck_assert_str_eq(b.plan.tmpfs[4].mode, "0755");
+                ck_assert(b.plan.tmpfs[4].copyup);
+                ck_assert_int_eq(b.plan.tmpfs[4].skip, var_lib[_i].skip);
+                ck_assert_ptr_nonnull(strstr(out, var_lib[_i].skip ? "  skip tmpfs /var/lib/systemd: the spec mounts it"
+                                                                   : "  tmpfs /var/lib/systemd mode=0755,"));
+        } else {
+                ck_assert_ptr_null(strstr(out, "/var/lib/systemd"));
+        }
+        built_done(&b);
+}
+END_TEST
+
 /* ---- user namespaces ------------------------------------------------------------------ */
 START_TEST(test_userns)
 {
@@ -565,6 +604,7 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_uuid_huge);
         tcase_add_loop_test(tc, test_user_mounts, 0, ELEMENTSOF(user_mounts));
         tcase_add_loop_test(tc, test_mid_method, 0, ELEMENTSOF(mid_methods));
+        tcase_add_loop_test(tc, test_readonly_var_lib, 0, ELEMENTSOF(var_lib));
         tcase_add_test(tc, test_userns);
         tcase_add_test(tc, test_userns_unmapped);
         tcase_add_loop_test(tc, test_cgroup, 0, ELEMENTSOF(cgroups));

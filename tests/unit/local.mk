@@ -11,7 +11,8 @@ UNIT_TESTS = \
 	tests/unit/check_spec \
 	tests/unit/check_detect \
 	tests/unit/check_plan \
-	tests/unit/check_misc
+	tests/unit/check_misc \
+	tests/unit/check_copyup
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -34,6 +35,10 @@ tests_unit_check_plan_LDADD = $(UNIT_LIBS)
 tests_unit_check_misc_SOURCES = tests/unit/check_misc.c tests/unit/testutil.h
 tests_unit_check_misc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_misc_LDADD = $(UNIT_LIBS)
+
+tests_unit_check_copyup_SOURCES = tests/unit/check_copyup.c tests/unit/testutil.h
+tests_unit_check_copyup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_copyup_LDADD = $(UNIT_LIBS)
 endif
 
 # Shipped whether or not Check is installed (distcheck builds the tests).
