@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
-#include <libmount/libmount.h>
+#include <sched.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -10,7 +10,6 @@
 
 #include "cgroup.h"
 #include "json.h"
-#include "lazylib.h"
 
 const char *cg_host_mode_name(enum cg_host_mode m)
 {
@@ -85,62 +84,93 @@ void cg_mounts_done(struct cg_mounts *m)
         memset(m, 0, sizeof(*m));
 }
 
-/* The super options of the v1 named hierarchy carry "name=systemd". */
-static bool is_named_systemd(const struct mount_api *m, const char *opts)
+/* mountinfo escapes blanks, newlines and backslashes as \ooo octal. */
+static char *unescape(const char *s, size_t len)
 {
-        char *val = NULL;
-        size_t len = 0;
+        char *out = xmalloc(len + 1), *o = out;
+        size_t i;
 
-        return m->optstr_get_option(opts, "name", &val, &len) == 0 && len == 7 && strncmp(val, "systemd", 7) == 0;
+        for (i = 0; i < len; i++) {
+                if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+                    s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+                        *o++ = (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
+                        i += 3;
+                } else {
+                        *o++ = s[i];
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Splits one mountinfo line into its space-separated fields. */
+static size_t split_fields(const char *line, size_t len, const char **f, size_t *fl, size_t max)
+{
+        size_t n = 0, i = 0;
+
+        while (i < len && n < max) {
+                size_t start;
+
+                while (i < len && line[i] == ' ')
+                        i++;
+                if (i >= len)
+                        break;
+                start = i;
+                while (i < len && line[i] != ' ')
+                        i++;
+                f[n] = line + start;
+                fl[n++] = i - start;
+        }
+        return n;
+}
+
+static bool has_option(const char *opts, size_t len, const char *want)
+{
+        return has_controller(opts, len, want);
+}
+
+/* A parser of our own (proc(5), /proc/PID/mountinfo) rather than
+ * libmount: the hook links statically, and this is all it needs.  The
+ * unit tests check it against libmount on real mount tables. */
+static void parse_mount_line(const char *line, size_t len, struct cg_mounts *ret)
+{
+        const char *f[64];
+        size_t fl[64], n, sep;
+        char **t, **root;
+
+        n = split_fields(line, len, f, fl, ELEMENTSOF(f));
+        for (sep = 6; sep < n && !(fl[sep] == 1 && f[sep][0] == '-'); sep++)
+                ;
+        if (n < 7 || sep + 1 >= n)
+                return;
+        if (fl[sep + 1] == 7 && strncmp(f[sep + 1], "cgroup2", 7) == 0)
+                t = &ret->unified_target, root = &ret->unified_root;
+        else if (fl[sep + 1] == 6 && strncmp(f[sep + 1], "cgroup", 6) == 0 && sep + 3 < n &&
+                 has_option(f[sep + 3], fl[sep + 3], "name=systemd"))
+                t = &ret->named_target, root = &ret->named_root;
+        else
+                return;
+        /* The last matching mount wins: it is the one on top. */
+        free(*t);
+        free(*root);
+        *root = unescape(f[3], fl[3]);
+        *t = unescape(f[4], fl[4]);
 }
 
 int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *err)
 {
-        const struct mount_api *m = lazy_libmount(err);
-        struct libmnt_table *tb = NULL;
-        struct libmnt_iter *it = NULL;
-        struct libmnt_fs *fs;
-        FILE *f;
-        int r;
+        const char *s = mountinfo;
 
+        (void)err;
         memset(ret, 0, sizeof(*ret));
-        if (!m)
-                return -ELIBACC;
-        f = fmemopen((void *)mountinfo, strlen(mountinfo), "r");
-        tb = m->new_table();
-        it = m->new_iter(MNT_ITER_FORWARD);
-        if (!f || !tb || !it) {
-                r = hook_error_set(err, ENOMEM, "parsing mountinfo: out of memory");
-                goto out;
-        }
-        r = m->table_parse_stream(tb, f, "mountinfo");
-        if (r < 0) {
-                r = hook_error_set(err, -r, "parsing mountinfo failed");
-                goto out;
-        }
-        /* The last matching mount wins: it is the one on top. */
-        while (m->table_next_fs(tb, it, &fs) == 0) {
-                const char *type = m->fs_get_fstype(fs), *opts = m->fs_get_fs_options(fs);
-                char **t = NULL, **root = NULL;
+        while (*s) {
+                const char *eol = strchr(s, '\n');
+                size_t len = eol ? (size_t)(eol - s) : strlen(s);
 
-                if (streq_ptr(type, "cgroup2"))
-                        t = &ret->unified_target, root = &ret->unified_root;
-                else if (streq_ptr(type, "cgroup") && opts && is_named_systemd(m, opts))
-                        t = &ret->named_target, root = &ret->named_root;
-                if (!t)
-                        continue;
-                free(*t);
-                free(*root);
-                *t = xstrdup(m->fs_get_target(fs));
-                *root = xstrdup(m->fs_get_root(fs) ? m->fs_get_root(fs) : "/");
+                parse_mount_line(s, len, ret);
+                s += len + (eol ? 1 : 0);
         }
-        r = 0;
-out:
-        m->free_iter(it);
-        m->unref_table(tb);
-        if (f)
-                fclose(f);
-        return r;
+        return 0;
 }
 
 enum cg_host_mode cg_mode_from_mounts(const struct cg_mounts *m, bool unified_at_sys_fs_cgroup)
@@ -237,9 +267,48 @@ static int open_beneath(const char *target, const char *rel, unsigned long magic
         return 0;
 }
 
+/* PID's cgroups as seen from its own cgroup namespace: "/" before the
+ * container ran, "/init.scope" once systemd moved itself (a re-run at
+ * runc restore).  *ret stays NULL without a cgroup namespace of its own. */
+static int read_in_cgroupns(pid_t pid, const char *path, char **ret, hook_error_t *err)
+{
+        _cleanup_close_ int own = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC), theirs = -EBADF;
+        char nspath[64];
+        struct stat a, b;
+        int r;
+
+        *ret = NULL;
+        (void)snprintf(nspath, sizeof(nspath), "/proc/%d/ns/cgroup", (int)pid);
+        theirs = open(nspath, O_RDONLY | O_CLOEXEC);
+        if (own < 0 || theirs < 0 || fstat(own, &a) < 0 || fstat(theirs, &b) < 0)
+                return hook_error_set(err, errno, "cgroup namespaces: %s", strerror(errno));
+        if (a.st_ino == b.st_ino)
+                return 0;
+        if (setns(theirs, CLONE_NEWCGROUP) < 0)
+                return hook_error_set(err, errno, "joining the container's cgroup namespace: %s", strerror(errno));
+        r = read_small(path, ret, err);
+        if (setns(own, CLONE_NEWCGROUP) < 0)
+                /* Never go on in the container's cgroup namespace. */
+                return hook_error_set(err, errno, "returning to the hook's cgroup namespace: %s", strerror(errno));
+        return r;
+}
+
+/* /osh/N/init.scope seen as /init.scope from inside: the container's own
+ * cgroup (its namespace root) is /osh/N. */
+static void strip_ns_suffix(char *host, const char *inns)
+{
+        size_t hl, il;
+
+        if (!host || !inns || streq(inns, "/"))
+                return;
+        hl = strlen(host), il = strlen(inns);
+        if (il < hl && streq(host + hl - il, inns) && inns[0] == '/')
+                host[hl - il] = '\0';
+}
+
 int cg_open_own(pid_t pid, enum cg_action *action, int *ret_fd, char **ret_path, hook_error_t *err)
 {
-        _cleanup_free_ char *proc = NULL, *mi = NULL, *rel = NULL;
+        _cleanup_free_ char *proc = NULL, *mi = NULL, *rel = NULL, *inns = NULL;
         struct cg_membership mem = {};
         struct cg_mounts mnt = {};
         char path[64];
@@ -250,6 +319,16 @@ int cg_open_own(pid_t pid, enum cg_action *action, int *ret_fd, char **ret_path,
                 return r;
         if ((r = cg_parse_membership(proc, &mem, err)) < 0)
                 return r;
+        if ((r = read_in_cgroupns(pid, path, &inns, err)) < 0)
+                goto out;
+        if (inns) {
+                struct cg_membership own = {};
+                if ((r = cg_parse_membership(inns, &own, err)) < 0)
+                        goto out;
+                strip_ns_suffix(mem.unified, own.unified);
+                strip_ns_suffix(mem.named, own.named);
+                cg_membership_done(&own);
+        }
         r = cg_parse_mounts(mi, &mnt, err);
         if (r < 0)
                 goto out;

@@ -28,7 +28,7 @@ static int copy_data(int from, int to, const char *name, struct copy_budget *b, 
                         return 0;
                 b->bytes += (size_t)n;
                 if (b->bytes > COPYUP_MAX_BYTES)
-                        return hook_error_set(err, EFBIG, "more than %u bytes to copy", COPYUP_MAX_BYTES);
+                        return hook_error_set(err, EFBIG, "`%s`: more than %u bytes to copy", name, COPYUP_MAX_BYTES);
                 if ((r = write_all(to, buf, (size_t)n)) < 0)
                         return hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));
         }
@@ -80,6 +80,14 @@ static void copy_attrs(int ddir, const char *name, const struct stat *st)
 
 static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err);
 
+static bool is_mount_point(int dir, const char *name)
+{
+        struct statx stx;
+
+        return statx(dir, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, struct copy_budget *b,
                       hook_error_t *err)
 {
@@ -90,6 +98,18 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
                 return hook_error_set(err, EFBIG, "more than %u entries to copy", COPYUP_MAX_ENTRIES);
         if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : hook_error_set(err, errno, "stat `%s`: %s", name, strerror(errno));
+        if (is_mount_point(sdir, name)) {
+                /* A volume the runtime mounted here: the executor moves it
+                 * onto the new tmpfs; copy only the mount point, never
+                 * what is mounted (secrets, big volumes). */
+                if (S_ISDIR(st.st_mode))
+                        r = mkdirat(ddir, name, 0755);
+                else
+                        r = mknodat(ddir, name, S_IFREG | 0600, 0);
+                if (r < 0)
+                        return hook_error_set(err, errno, "mount point `%s`: %s", name, strerror(errno));
+                return 0;
+        }
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_close_ int s = -EBADF, d = -EBADF;
 
@@ -112,7 +132,9 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
         }
         if (r >= 0)
                 copy_attrs(ddir, name, &st);
-        return r < 0 ? hook_error_prefix(err, "%.100s", name) : 0;
+        /* No prefix per level: in a deep tree it would push the cause
+         * out of the message. */
+        return r < 0 ? r : 0;
 }
 
 static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err)

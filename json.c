@@ -277,6 +277,55 @@ static int parse_error(yajl_handle h, struct builder *b, const char *buf, size_t
         return -EINVAL;
 }
 
+static int hex4(const char *p)
+{
+        int v = 0, i;
+
+        for (i = 0; i < 4; i++) {
+                char c = p[i];
+                v <<= 4;
+                if (c >= '0' && c <= '9')
+                        v |= c - '0';
+                else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                        v |= (c | 0x20) - 'a' + 10;
+                else
+                        return -1;
+        }
+        return v;
+}
+
+/* yajl turns a lone "\ud800" into "?" and pairs mismatched halves into
+ * some other character, where Go's decoder yields U+FFFD: refuse both so
+ * the hook and the runtime cannot read different strings.  Backslashes
+ * only occur inside strings in valid JSON, so a flat scan suffices. */
+static int check_surrogates(const char *buf, size_t len, hook_error_t *err)
+{
+        size_t i;
+
+        for (i = 0; i + 1 < len; i++) {
+                int v, w;
+
+                if (buf[i] != '\\')
+                        continue;
+                if (buf[i + 1] != 'u' || i + 6 > len) {
+                        i++;
+                        continue;
+                }
+                v = hex4(buf + i + 2);
+                if (v >= 0xdc00 && v <= 0xdfff)
+                        return hook_error_set(err, EINVAL, "invalid JSON at byte %zu: lone low surrogate escape", i);
+                if (v >= 0xd800 && v <= 0xdbff) {
+                        w = i + 12 <= len && buf[i + 6] == '\\' && buf[i + 7] == 'u' ? hex4(buf + i + 8) : -1;
+                        if (w < 0xdc00 || w > 0xdfff)
+                                return hook_error_set(err, EINVAL,
+                                                      "invalid JSON at byte %zu: unpaired high surrogate escape", i);
+                        i += 6;
+                }
+                i += 5;
+        }
+        return 0;
+}
+
 int json_parse(const char *buf, size_t len, yajl_val *ret, hook_error_t *err)
 {
         struct builder b = { .err = err };
@@ -289,6 +338,8 @@ int json_parse(const char *buf, size_t len, yajl_val *ret, hook_error_t *err)
         if (memchr(buf, '\0', len))
                 return hook_error_set(err, EINVAL, "invalid JSON: NUL byte at offset %zu",
                                       (size_t)((const char *)memchr(buf, '\0', len) - buf));
+        if ((r = check_surrogates(buf, len, err)) < 0)
+                return r;
         h = yajl_alloc(&callbacks, NULL, &b);
         if (!h)
                 return hook_error_set(err, ENOMEM, "allocating the JSON parser");

@@ -6,6 +6,7 @@
  * symlink swapped in after the check cannot redirect anything. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <sys/mount.h>
@@ -142,19 +143,130 @@ static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_e
         return fd;
 }
 
+/* Mounts the runtime already made below a tmpfs destination (podman's
+ * /run/.containerenv and volumes, Kubernetes' /run/secrets through
+ * /var/run): their mount points, relative to the rootfs, outermost only. */
+struct submounts {
+        char **rel;
+        size_t n;
+};
+
+static void submounts_done(struct submounts *sm)
+{
+        while (sm->n > 0)
+                free(sm->rel[--sm->n]);
+        free(sm->rel);
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool under(const char *path, const char *prefix)
+{
+        size_t l = strlen(prefix);
+        return strncmp(path, prefix, l) == 0 && path[l] == '/';
+}
+
+static int find_submounts(int target, const char *rootfs, struct submounts *sm, hook_error_t *err)
+{
+        _cleanup_free_ char *mi = NULL, *prefix = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char link[64], buf[PATH_MAX];
+        size_t len, i, keep = 0;
+        ssize_t n;
+        char *line, *save = NULL;
+
+        (void)snprintf(link, sizeof(link), "/proc/self/fd/%d", target);
+        n = readlink(link, buf, sizeof(buf) - 1);
+        fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        if (n < 0 || fd < 0)
+                return hook_error_set(err, errno, "reading the container's mount table: %s", strerror(errno));
+        buf[n] = '\0';
+        prefix = xstrdup(buf);
+        if (read_fd_capped(fd, 16u << 20, &mi, &len, err) < 0)
+                return hook_error_prefix(err, "mountinfo");
+        for (line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char mp[PATH_MAX];
+                /* field 5 is the mount point; paths with blanks are escaped
+                 * and cannot match our unescaped prefix: they are skipped. */
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && under(mp, prefix) && under(mp, rootfs)) {
+                        sm->rel = xrealloc(sm->rel, (sm->n + 1) * sizeof(*sm->rel));
+                        sm->rel[sm->n++] = xstrdup(mp + strlen(rootfs));
+                }
+        }
+        qsort(sm->rel, sm->n, sizeof(*sm->rel), cmp_strp);
+        /* Moving a mount moves what is mounted below it: keep the outermost. */
+        for (i = 0; i < sm->n; i++) {
+                if (keep > 0 && (under(sm->rel[i], sm->rel[keep - 1]) || streq(sm->rel[i], sm->rel[keep - 1]))) {
+                        free(sm->rel[i]);
+                        continue;
+                }
+                sm->rel[keep++] = sm->rel[i];
+        }
+        sm->n = keep;
+        return 0;
+}
+
+/* Put each submount back on top of the new tmpfs at the same place. */
+static int move_submounts(int rootfd, int mfd, const char *dest, const struct submounts *sm, hook_error_t *err)
+{
+        size_t i;
+
+        for (i = 0; i < sm->n; i++) {
+                _cleanup_close_ int src = -EBADF, to = -EBADF;
+                const char *inner = sm->rel[i] + strlen(dest);
+                struct stat st;
+                int r;
+
+                src = fs_open_in_root(rootfd, sm->rel[i], FS_NOFOLLOW, err);
+                if (src < 0 || fstat(src, &st) < 0)
+                        return src < 0 ? src : -errno;
+                if (!S_ISDIR(st.st_mode)) {
+                        _cleanup_free_ char *parent = xstrdup(inner);
+                        char *slash = strrchr(parent, '/');
+                        _cleanup_close_ int pfd = -EBADF;
+                        *slash = '\0';
+                        pfd = parent[0] ? fs_open_in_root(mfd, parent, FS_MKDIR | FS_NOFOLLOW, err) : fcntl(mfd, F_DUPFD_CLOEXEC, 3);
+                        if (pfd < 0)
+                                return pfd;
+                        r = openat(pfd, slash + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+                        if (r >= 0)
+                                (void)close(r);
+                        to = openat(pfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                } else {
+                        to = fs_open_in_root(mfd, inner, FS_MKDIR | FS_NOFOLLOW, err);
+                }
+                if (to < 0)
+                        return hook_error_set(err, errno, "mount point for `%s`: %s", sm->rel[i], strerror(errno));
+                if (move_mount(src, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return hook_error_set(err, errno, "moving the spec's mount `%s` onto the tmpfs: %s",
+                                              sm->rel[i], strerror(errno));
+        }
+        return 0;
+}
+
 /* Mount one tmpfs; returns an fd on its root (the new mount, or the one
- * already there), for writing files into it. */
-static int apply_tmpfs(int rootfd, const struct plan *p, const struct plan_tmpfs *t, hook_error_t *err)
+ * already there: *ret_existed), for writing files into it. */
+static int apply_tmpfs(int rootfd, const char *rootfs, const struct plan *p, const struct plan_tmpfs *t,
+                       bool *ret_existed, hook_error_t *err)
 {
         _cleanup_close_ int target = -EBADF, mfd = -EBADF;
+        _cleanup_(submounts_done) struct submounts sm = {};
         struct statfs sfs;
         int r;
 
+        *ret_existed = false;
         target = open_dir_in_root(rootfd, t->destination, FS_MKDIR, err);
         if (target < 0)
                 return target;
-        if (is_mount_root(target) && fstatfs(target, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
-                return TAKE_FD(target);      /* already done: restore or a second registration */
+        if (is_mount_root(target) && fstatfs(target, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
+                *ret_existed = true;         /* restore or a second registration */
+                return TAKE_FD(target);
+        }
+        if ((r = find_submounts(target, rootfs, &sm, err)) < 0)
+                return r;
         mfd = make_tmpfs(p, t, err);
         if (mfd < 0)
                 return mfd;
@@ -162,6 +274,8 @@ static int apply_tmpfs(int rootfd, const struct plan *p, const struct plan_tmpfs
         if (t->copyup && (r = copyup_tree(target, mfd, err)) < 0)
                 return hook_error_prefix(err, "copying the image's content");
         r = attach(mfd, target, t->destination, err);
+        if (r >= 0)
+                r = move_submounts(rootfd, mfd, t->destination, &sm, err);
         return r < 0 ? r : TAKE_FD(mfd);
 }
 
@@ -323,77 +437,99 @@ static bool is_rootfs(int fd, const struct apply_ctx *ctx)
 
 /* Before pivot_root the rootfs sits at its bundle path in the container's
  * namespace; when the container already runs (runc restore re-runs the
- * hooks on the restored process) it is "/".  Either way it must be the
- * directory the host sees at the bundle path. */
-static int open_rootfs(const struct apply_ctx *ctx, hook_error_t *err)
+ * hooks on the restored process) it is "/" (*ret_running).  Either way it
+ * must be the directory the host sees at the bundle path. */
+static int open_rootfs(const struct apply_ctx *ctx, bool *ret_running, hook_error_t *err)
 {
         int fd = open(ctx->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
+        *ret_running = false;
         if (fd >= 0 && is_rootfs(fd, ctx))
                 return fd;
         if (fd >= 0)
                 (void)close(fd);
         fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0 && is_rootfs(fd, ctx))
+        if (fd >= 0 && is_rootfs(fd, ctx)) {
+                *ret_running = true;
                 return fd;
+        }
         if (fd >= 0)
                 (void)close(fd);
         return hook_error_set(err, EXDEV, "`%s` in the container's mount namespace is not the bundle's rootfs",
                               ctx->rootfs_path);
 }
 
+/* "Done" marker for a second registration: it holds the inode of the
+ * container's mount namespace, which no image can know in advance (an
+ * image may ship a file of that name, and copy-up would bring it in). */
 #define DONE_MARKER ".oci-systemd-hook"
 
-static bool already_done(int runfd)
+static void marker_text(char buf[64])
 {
         struct stat st;
 
-        return runfd >= 0 && fstatat(runfd, DONE_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        (void)snprintf(buf, 64, "mntns:%lu\n", stat("/proc/self/ns/mnt", &st) == 0 ? (unsigned long)st.st_ino : 0UL);
 }
 
-/* Mount the planned tmpfs; returns the fd of /run (ours) or -EBADF. */
-static int apply_all_tmpfs(int rootfd, const struct plan *p, int *ret_runfd, hook_error_t *err)
+static bool already_done(int dirfd)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char want[64], have[64] = {};
+
+        if (dirfd < 0)
+                return false;
+        fd = openat(dirfd, DONE_MARKER, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        marker_text(want);
+        return fd >= 0 && read(fd, have, sizeof(have) - 1) > 0 && streq(have, want);
+}
+
+struct tmpfs_fds {
+        int run;        /* /run: ours, or the spec's own tmpfs */
+        int marker;     /* where the done marker lives */
+};
+
+/* Mount the planned tmpfs. */
+static int apply_all_tmpfs(int rootfd, const char *rootfs, const struct plan *p, struct tmpfs_fds *ret,
+                           hook_error_t *err)
 {
         size_t i;
 
-        *ret_runfd = -EBADF;
         for (i = 0; i < p->n_tmpfs; i++) {
+                bool existed;
                 int fd;
 
                 if (p->tmpfs[i].skip)
                         continue;
-                fd = apply_tmpfs(rootfd, p, &p->tmpfs[i], err);
+                fd = apply_tmpfs(rootfd, rootfs, p, &p->tmpfs[i], &existed, err);
                 if (fd < 0)
                         return hook_error_prefix(err, "tmpfs on `%s`", p->tmpfs[i].destination);
                 if (streq(p->tmpfs[i].destination, "/run"))
-                        *ret_runfd = fd;
+                        ret->run = fd;
+                else if (ret->marker < 0)
+                        ret->marker = fd;
                 else
                         (void)close(fd);
+        }
+        if (ret->run < 0 && p->spec_run_tmpfs) {
+                struct statfs sfs;
+                int fd = open_dir_in_root(rootfd, "/run", 0, err);
+                if (fd >= 0 && fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
+                        ret->run = fd;
+                else if (fd >= 0)
+                        (void)close(fd);
+        }
+        if (ret->run >= 0) {
+                closep(&ret->marker);
+                ret->marker = fcntl(ret->run, F_DUPFD_CLOEXEC, 3);
         }
         return 0;
 }
 
-int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
+static int apply_rest(int rootfd, struct apply_ctx *ctx, int runfd, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        _cleanup_close_ int rootfd = -EBADF, runfd = -EBADF;
-        int r;
+        int r = 0;
 
-        rootfd = open_rootfs(ctx, err);
-        if (rootfd < 0)
-                return rootfd;
-        if (p->userns)
-                fs_set_mkdir_owner(p->uid, p->gid);
-        /* Restored cgroups come back owned by root: redo this every time. */
-        if (ctx->cgroup != CG_ACT_NONE && p->userns && (r = chown_cgroup(ctx, err)) < 0)
-                return hook_error_prefix(err, "cgroup");
-        r = apply_all_tmpfs(rootfd, p, &runfd, err);
-        if (r < 0)
-                return r;
-        /* Registered at two stages, or re-run by `runc restore` after criu
-         * put our mounts back: the marker on our /run says it is done. */
-        if (already_done(runfd))
-                return 0;
         if (p->mid_method == MID_WRITE)
                 r = write_machine_id(rootfd, p, err);
         else if (p->mid_method == MID_BIND_FROM_RUN && runfd >= 0)
@@ -403,9 +539,39 @@ int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
         if (p->run_host && runfd >= 0 && (r = write_run_host(runfd, p, err)) < 0)
                 return hook_error_prefix(err, "/run/host");
         r = apply_cgroup(rootfd, ctx, err);
-        if (r < 0)
+        return r < 0 ? hook_error_prefix(err, "cgroup") : 0;
+}
+
+int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        _cleanup_close_ int rootfd = -EBADF;
+        struct tmpfs_fds fds = { -EBADF, -EBADF };
+        char marker[64];
+        bool running;
+        int r;
+
+        rootfd = open_rootfs(ctx, &running, err);
+        if (rootfd < 0)
+                return rootfd;
+        if (p->userns)
+                fs_set_mkdir_owner(p->uid, p->gid);
+        /* Restored cgroups come back owned by root: redo this every time. */
+        if (ctx->cgroup != CG_ACT_NONE && p->userns && (r = chown_cgroup(ctx, err)) < 0)
                 return hook_error_prefix(err, "cgroup");
-        if (runfd >= 0)
-                r = fs_write_file_at(runfd, DONE_MARKER, "", 0444, (uid_t)-1, (gid_t)-1, err);
+        /* The container already runs (runc restore after criu put our
+         * mounts back): everything else is in place. */
+        if (running)
+                return 0;
+        r = apply_all_tmpfs(rootfd, ctx->rootfs_path, p, &fds, err);
+        /* Registered at two stages: the marker says the rest is done. */
+        if (r >= 0 && !already_done(fds.marker)) {
+                r = apply_rest(rootfd, ctx, fds.run, err);
+                marker_text(marker);
+                if (r >= 0 && fds.marker >= 0)
+                        r = fs_write_file_at(fds.marker, DONE_MARKER, marker, 0444, (uid_t)-1, (gid_t)-1, err);
+        }
+        closep(&fds.run);
+        closep(&fds.marker);
         return r;
 }

@@ -37,16 +37,29 @@ static void warn(struct plan *p, const char *fmt, ...)
         p->n_warnings++;
 }
 
-static bool spec_mounts(const struct oci_config *c, const char *dest)
+/* The spec's (last) mount at DEST, or NULL. */
+static const struct oci_mount *spec_mount(const struct oci_config *c, const char *dest)
 {
+        const struct oci_mount *m = NULL;
         size_t i;
 
         for (i = 0; i < c->n_mounts; i++) {
                 _cleanup_free_ char *clean = path_clean(c->mounts[i].destination);
                 if (streq(clean, dest))
-                        return true;
+                        m = &c->mounts[i];
         }
-        return false;
+        return m;
+}
+
+static bool spec_mounts(const struct oci_config *c, const char *dest)
+{
+        return spec_mount(c, dest) != NULL;
+}
+
+static bool spec_mounts_tmpfs(const struct oci_config *c, const char *dest)
+{
+        const struct oci_mount *m = spec_mount(c, dest);
+        return m && m->type && streq(m->type, "tmpfs");
 }
 
 static void plan_tmpfs(const struct oci_config *c, struct plan *p)
@@ -60,7 +73,7 @@ static void plan_tmpfs(const struct oci_config *c, struct plan *p)
                 if (spec_mounts(c, t->destination)) {
                         t->skip = true;
                         t->skip_reason = "the spec mounts it (the user's choice wins)";
-                } else if (streq(t->destination, "/run/lock") && p->tmpfs[0].skip) {
+                } else if (streq(t->destination, "/run/lock") && p->tmpfs[0].skip && !spec_mounts_tmpfs(c, "/run")) {
                         t->skip = true;
                         t->skip_reason = "the spec mounts /run (not writing into a user volume)";
                 }
@@ -89,7 +102,7 @@ static void plan_machine_id(const struct plan_input *in, struct plan *p)
                 /* In place: a bind mount on a writable /etc makes
                  * systemd-machine-id-commit.service fail (FIELD-NOTES). */
                 p->mid_method = MID_WRITE;
-        } else if (p->tmpfs[0].skip) {
+        } else if (p->tmpfs[0].skip && !spec_mounts_tmpfs(c, "/run")) {
                 p->mid_method = MID_SKIP;
                 p->mid_skip_reason = "read-only rootfs and the spec mounts /run";
         } else {
@@ -140,7 +153,10 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
                 return 0;
         plan_tmpfs(c, ret);
         plan_machine_id(in, ret);
-        ret->run_host = !ret->tmpfs[0].skip;
+        /* A tmpfs /run of the spec's own (containerd's default spec has
+         * one) is as good as ours for /run/host and /run/machine-id. */
+        ret->spec_run_tmpfs = ret->tmpfs[0].skip && spec_mounts_tmpfs(c, "/run");
+        ret->run_host = !ret->tmpfs[0].skip || ret->spec_run_tmpfs;
         plan_cgroup(in, ret);
         ret->userns = spec_host_root(c, &ret->uid, &ret->gid);
         if (c->has_userns && !ret->userns)

@@ -35,6 +35,7 @@ struct plan {
         enum mid_method mid_method;
         const char *mid_skip_reason;
         bool run_host;              /* write /run/host/container-{manager,uuid} */
+        bool spec_run_tmpfs;        /* the spec's own /run is a tmpfs: use it */
         enum cg_action cgroup;
         bool userns;                /* chown what we create to the mapped root */
         uid_t uid;

@@ -416,8 +416,11 @@ e2e_dump() {
 e2e_start() {
     local rt=$1 bundle=$2 name=$3
     _e2e_containers+=("$rt|$name|$bundle")
+    # stdin is an empty file, not /dev/null: crun 1.8 chowns its stdin to
+    # the container's root under a user namespace, host /dev/null included.
+    : >"$bundle/stdin"
     if ! e2e_rt "$rt" --log "$bundle/runtime.log" run -d --bundle "$bundle" "$name" \
-        </dev/null >"$bundle/console.log" 2>&1; then
+        <"$bundle/stdin" >"$bundle/console.log" 2>&1; then
         e2e_log "$rt run $name failed"
         e2e_dump "$bundle"
         return 1
@@ -621,4 +624,355 @@ _e2e_cleanup() {
         echo "$_e2e_n $_e2e_failed" >"$OSH_E2E_TAP_STATE"
     fi
     exit "$rc"
+}
+
+# ---------------------------------------------------------------- user namespaces
+# (added for test-compat.sh)
+#
+# runc 1.1 has no idmapped mounts: a container in a user namespace needs a
+# rootfs whose owners are already shifted into the mapped range.
+
+E2E_USERNS_BASE=100000
+E2E_USERNS_SIZE=65536
+
+# Walks a tree and adds OFFSET to every uid and gid (lchown, each inode
+# once: hard links), then puts back the setuid/setgid bits chown cleared.
+# File capabilities (security.capability) and ACL entries are not shifted.
+# shellcheck disable=SC2016  # python, not shell
+_E2E_SHIFT_PY='
+import os, stat, sys
+root, off = sys.argv[1], int(sys.argv[2])
+seen = set()
+def shift(p):
+    st = os.lstat(p)
+    if (st.st_dev, st.st_ino) in seen:
+        return
+    seen.add((st.st_dev, st.st_ino))
+    if st.st_uid >= off or st.st_gid >= off:
+        sys.exit("%s: already shifted (%d:%d)" % (p, st.st_uid, st.st_gid))
+    os.lchown(p, st.st_uid + off, st.st_gid + off)
+    if not stat.S_ISLNK(st.st_mode) and st.st_mode & 0o6000:
+        os.chmod(p, stat.S_IMODE(st.st_mode))
+shift(root)
+for d, dirs, files in os.walk(root):
+    for n in dirs + files:
+        shift(os.path.join(d, n))
+'
+
+# e2e_userns_image SUITE: prints the path of a copy of SUITE's cached image
+# with every uid/gid shifted by $E2E_USERNS_BASE, built once (cp -a and a
+# python lchown walk, some 10 s) under
+# $OSH_CACHE/images/SUITE-userns$E2E_USERNS_BASE/rootfs. Read-only use.
+e2e_userns_image() {
+    local suite=$1 src dir rootfs tmp
+    src=$(e2e_image "$suite") || return 1
+    dir=$OSH_CACHE/images/$suite-userns$E2E_USERNS_BASE
+    rootfs=$dir/rootfs
+    if [[ -d $rootfs ]]; then
+        printf '%s\n' "$rootfs"
+        return 0
+    fi
+    mkdir -p "$dir"
+    (
+        flock 9
+        [[ -d $rootfs ]] && exit 0
+        rm -rf --one-file-system "$dir"/build.*
+        tmp=$(mktemp -d "$dir/build.XXXXXX")
+        e2e_log "building the uid-shifted ($E2E_USERNS_BASE) copy of $suite in $tmp"
+        if ! cp -a "$src" "$tmp/rootfs" ||
+            ! python3 -c "$_E2E_SHIFT_PY" "$tmp/rootfs" "$E2E_USERNS_BASE"; then
+            rm -rf --one-file-system "$tmp"
+            exit 1
+        fi
+        mv -T "$tmp/rootfs" "$rootfs"
+        rmdir "$tmp"
+    ) 9>"$dir.lock" || return 1
+    printf '%s\n' "$rootfs"
+}
+
+# e2e_bundle_userns DIR SUITE [key=value...]: e2e_bundle (same options),
+# then the overlay rootfs on the shifted image (e2e_userns_image) and a user
+# namespace mapping container ids 0-65535 to $E2E_USERNS_BASE... (uid and
+# gid). DIR and the test's temp dir become traversable (0711) for the
+# container's root.
+e2e_bundle_userns() {
+    local dir=$1 suite=$2 image
+    image=$(e2e_userns_image "$suite") || return 1
+    e2e_bundle "$@" || return 1
+    umount "$dir/rootfs"
+    rm -rf --one-file-system "$dir/upper" "$dir/work"
+    mkdir -p "$dir/upper" "$dir/work"
+    mount -t overlay overlay \
+        -o "lowerdir=$image,upperdir=$dir/upper,workdir=$dir/work" "$dir/rootfs"
+    chmod 0711 "$E2E_TMP" "$dir"
+    jq --argjson base "$E2E_USERNS_BASE" --argjson size "$E2E_USERNS_SIZE" '
+        .linux.namespaces = ([.linux.namespaces[] | select(.type != "user")]
+                             + [{type: "user"}])
+        | .linux.uidMappings = [{containerID: 0, hostID: $base, size: $size}]
+        | .linux.gidMappings = [{containerID: 0, hostID: $base, size: $size}]
+        ' "$dir/config.json" >"$dir/config.json.new"
+    mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# ================================================================ engines
+# Helpers of the engine tests (test-podman.sh, test-containerd.sh,
+# test-cri.sh, test-install.sh). Nothing above uses them; keep them last.
+
+# Debian's python3: the modules the tests need (grpc, grpc_tools, yaml) come
+# from Debian packages, which a `python3` earlier in PATH (pyenv) lacks.
+# shellcheck disable=SC2034  # used by the test scripts
+E2E_PY=/usr/bin/python3
+
+_e2e_at_exit=()
+
+# e2e_at_exit CMD: eval CMD when the test exits, last registered first, and
+# before the library's own cleanup (containers, bundles, $E2E_TMP).
+e2e_at_exit() {
+    _e2e_at_exit=("$1" "${_e2e_at_exit[@]}")
+    trap _e2e_engines_exit EXIT
+}
+
+_e2e_engines_exit() {
+    local rc=$? c
+    set +e
+    for c in "${_e2e_at_exit[@]}"; do
+        eval "$c"
+    done
+    _e2e_at_exit=()
+    (exit "$rc")
+    _e2e_cleanup
+}
+
+# e2e_uid: a short id unique to this test run (lowercase, for image and
+# container names): the temp dir's name.
+e2e_uid() { basename "$E2E_TMP" | tr '[:upper:]' '[:lower:]'; }
+
+# e2e_wait_systemd TIMEOUT ALIVE EXEC: polls `EXEC systemctl
+# is-system-running` (ALIVE and EXEC are command strings, eval'd; EXEC must
+# limit its own time) while ALIVE succeeds; prints running/degraded/maintenance/stopping (return 0), or
+# "gone" / "timeout:<last answer>" (return 1).
+e2e_wait_systemd() {
+    local timeout=$1 alive=$2 exec=$3 out end
+    end=$(($(date +%s) + timeout))
+    while :; do
+        if ! eval "$alive" >/dev/null 2>&1 </dev/null; then
+            echo gone
+            return 1
+        fi
+        out=$(eval "$exec systemctl is-system-running" 2>/dev/null </dev/null) || true
+        out=${out%%$'\n'*}
+        case $out in
+        running | degraded | maintenance | stopping)
+            echo "$out"
+            return 0
+            ;;
+        esac
+        if (($(date +%s) >= end)); then
+            echo "timeout:${out:-no answer}"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# e2e_failed_units_in EXEC: the number of failed units (EXEC as in
+# e2e_wait_systemd), their names on stderr.
+e2e_failed_units_in() {
+    local out
+    out=$(eval "$1 systemctl list-units --state=failed --plain --no-legend --no-pager" \
+        </dev/null) || return 1
+    if [[ -z $out ]]; then
+        echo 0
+        return 0
+    fi
+    awk '{ print "# failed unit: " $1 }' <<<"$out" >&2
+    wc -l <<<"$out"
+}
+
+# e2e_hook_tmpfs: reads a mountinfo on stdin, prints which of the hook's four
+# tmpfs targets are tmpfs mounts there, in a fixed order, space separated
+# ("/run /run/lock /tmp /var/log/journal" when all are).
+e2e_hook_tmpfs() {
+    awk '{ for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "tmpfs") t[$5] = 1 }
+         END { s = ""
+               n = split("/run /run/lock /tmp /var/log/journal", want, " ")
+               for (j = 1; j <= n; j++) if (want[j] in t) s = s (s == "" ? "" : " ") want[j]
+               print s }'
+}
+
+# e2e_oci_archive ROOTFS OUT NAME CONFIG: writes OUT, an OCI image archive
+# (tar of an image layout) with one uncompressed layer holding ROOTFS, the
+# image config's "config" object CONFIG (JSON: Cmd, StopSignal, ...), and
+# NAME (e.g. docker.io/library/x:tag) as io.containerd.image.name, for
+# `ctr images import`.
+e2e_oci_archive() {
+    local rootfs=$1 out=$2 name=$3 cfg=$4 d arch dig size cdig csize mdig msize
+    d=$(mktemp -d "$E2E_TMP/oci.XXXXXX")
+    mkdir -p "$d/blobs/sha256"
+    arch=$(dpkg --print-architecture)
+    tar --numeric-owner --xattrs --xattrs-include='security.capability' \
+        -C "$rootfs" -cf "$d/layer" . || return 1
+    dig=$(sha256sum <"$d/layer" | cut -d' ' -f1)
+    size=$(stat -c %s "$d/layer")
+    mv "$d/layer" "$d/blobs/sha256/$dig"
+    jq -cn --argjson c "$cfg" --arg diff "sha256:$dig" --arg arch "$arch" '
+        {architecture: $arch, os: "linux", config: $c,
+         rootfs: {type: "layers", diff_ids: [$diff]}}' >"$d/cfg"
+    cdig=$(sha256sum <"$d/cfg" | cut -d' ' -f1)
+    csize=$(stat -c %s "$d/cfg")
+    mv "$d/cfg" "$d/blobs/sha256/$cdig"
+    jq -cn --arg c "sha256:$cdig" --argjson cs "$csize" --arg l "sha256:$dig" --argjson ls "$size" '
+        {schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+         config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+         layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' \
+        >"$d/man"
+    mdig=$(sha256sum <"$d/man" | cut -d' ' -f1)
+    msize=$(stat -c %s "$d/man")
+    mv "$d/man" "$d/blobs/sha256/$mdig"
+    echo '{"imageLayoutVersion":"1.0.0"}' >"$d/oci-layout"
+    jq -cn --arg m "sha256:$mdig" --argjson ms "$msize" --arg name "$name" --arg arch "$arch" '
+        {schemaVersion: 2,
+         manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
+                      digest: $m, size: $ms,
+                      platform: {architecture: $arch, os: "linux"},
+                      annotations: {"io.containerd.image.name": $name,
+                                    "org.opencontainers.image.ref.name": ($name | sub(".*:"; ""))}}]}' \
+        >"$d/index.json"
+    tar -C "$d" -cf "$out" oci-layout index.json blobs || return 1
+    rm -rf "$d"
+}
+
+# ---------------------------------------------------------------- containerd
+
+# e2e_containerd_config DIR [TOP]: prints the private part of a containerd
+# config (version 2): root, state, sockets and the opt plugin's path under
+# DIR; TOP (lines of top-level keys) goes before the first table. Add the
+# test's own tables after it.
+e2e_containerd_config() {
+    cat <<EOT
+version = 2
+root = "$1/root"
+state = "$1/state"
+${2:-}
+[grpc]
+  address = "$1/containerd.sock"
+[ttrpc]
+  address = "$1/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$1/opt"
+EOT
+}
+
+_e2e_ctrd_run_created=()
+
+# e2e_containerd_start DIR: starts containerd with DIR/config.toml (see
+# e2e_containerd_config; socket DIR/containerd.sock, log DIR/containerd.log),
+# waits until it answers; at exit e2e_containerd_stop DIR runs.
+e2e_containerd_start() {
+    local dir=$1 i
+    # the shims put their sockets in /run/containerd/s whatever the config
+    # says; note what exists so that cleanup removes only what we made
+    [[ -e /run/containerd ]] || _e2e_ctrd_run_created+=(/run/containerd)
+    [[ -e /run/containerd/s ]] || _e2e_ctrd_run_created+=(/run/containerd/s)
+    containerd --config "$dir/config.toml" --log-level "${OSH_E2E_CONTAINERD_LOG:-warn}" \
+        >"$dir/containerd.log" 2>&1 </dev/null &
+    echo "$!" >"$dir/containerd.pid"
+    e2e_at_exit "e2e_containerd_stop '$dir'"
+    for i in $(seq 100); do
+        if ctr --address "$dir/containerd.sock" version >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$(cat "$dir/containerd.pid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    e2e_log "containerd did not start:"
+    tail -n 20 "$dir/containerd.log" | sed 's/^/#   /' >&2
+    return 1
+}
+
+# e2e_ctr DIR ARGS...: ctr talking to the containerd of DIR.
+e2e_ctr() {
+    local dir=$1
+    shift
+    ctr --address "$dir/containerd.sock" "$@"
+}
+
+# e2e_containerd_stop DIR: kills and deletes every task and container in
+# every namespace, stops containerd, ends shims left behind, unmounts what is
+# mounted under DIR, and removes the shim sockets (and /run/containerd, if it
+# made it) that are no longer in use. Never fails (a subshell without
+# errexit: it also runs from the EXIT trap).
+e2e_containerd_stop() (
+    set +e
+    local dir=$1 ns id pid p i s
+    [[ -f $dir/containerd.pid ]] || return 0
+    pid=$(cat "$dir/containerd.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+        for ns in $(e2e_ctr "$dir" namespaces ls -q 2>/dev/null); do
+            for id in $(e2e_ctr "$dir" -n "$ns" tasks ls -q 2>/dev/null); do
+                e2e_ctr "$dir" -n "$ns" tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+                for i in $(seq 50); do
+                    e2e_ctr "$dir" -n "$ns" tasks delete "$id" >/dev/null 2>&1 && break
+                    sleep 0.1
+                done
+            done
+            for id in $(e2e_ctr "$dir" -n "$ns" containers ls -q 2>/dev/null); do
+                e2e_ctr "$dir" -n "$ns" containers delete "$id" >/dev/null 2>&1
+            done
+        done
+        kill "$pid" 2>/dev/null
+        for i in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$dir/containerd.pid"
+    # shims of this containerd (their -address is our socket) that outlived it
+    for p in /proc/[0-9]*; do
+        if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "-address $dir/containerd.sock "; then
+            e2e_log "cleanup: killing shim ${p#/proc/}"
+            kill -KILL "${p#/proc/}" 2>/dev/null
+        fi
+    done
+    _e2e_umount_under "$dir"
+    # shim sockets nobody listens on any more
+    if [[ -d /run/containerd/s ]]; then
+        for s in /run/containerd/s/*; do
+            [[ -S $s ]] || continue
+            grep -qF " $s" /proc/net/unix || rm -f "$s"
+        done
+    fi
+    for ((i = ${#_e2e_ctrd_run_created[@]} - 1; i >= 0; i--)); do
+        rmdir "${_e2e_ctrd_run_created[i]}" 2>/dev/null
+    done
+    return 0
+)
+
+# e2e_cgroup_hold: creates /osh-e2e/<this test's id>-hold in every mounted
+# hierarchy, removed at exit (e2e_no_leftovers ignores it).
+# e2e_rm_cgroup removes /osh-e2e once it is empty; a concurrent test's
+# runtime creating /osh-e2e/NAME at that moment fails with "mkdir
+# .../osh-e2e/NAME: no such file or directory". Holding a child keeps
+# /osh-e2e from being empty while this test runs.
+e2e_cgroup_hold() {
+    local mp i hold
+    hold=/osh-e2e/$(basename "$E2E_TMP")-hold
+    while read -r mp; do
+        for i in 1 2 3 4 5; do
+            mkdir -p "$mp$hold" 2>/dev/null && break
+            sleep 0.05
+        done
+    done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+    e2e_at_exit "e2e_rm_cgroup '$hold'"
+}
+
+# e2e_no_leftovers: e2e_leftovers, but for the e2e_cgroup_hold directory;
+# prints what is left on stderr.
+e2e_no_leftovers() {
+    local out e
+    out=$(e2e_leftovers | grep -v -- '-hold$') || true
+    [[ -z $out ]] && return 0
+    while IFS= read -r e; do printf '# left behind: %s\n' "$e"; done <<<"$out" >&2
+    return 1
 }

@@ -53,3 +53,14 @@ EXTRA_DIST += \
 	tests/data/state-crun.json \
 	tests/data/state-podman.json \
 	tests/data/state-runc.json
+
+# The hook's own mountinfo parser against libmount (a test-only dependency).
+if HAVE_CHECK
+if HAVE_LIBMOUNT
+check_PROGRAMS += tests/unit/check_mountinfo
+TESTS += tests/unit/check_mountinfo
+tests_unit_check_mountinfo_SOURCES = tests/unit/check_mountinfo.c tests/unit/testutil.h
+tests_unit_check_mountinfo_CFLAGS = $(UNIT_CFLAGS) $(MOUNT_CFLAGS)
+tests_unit_check_mountinfo_LDADD = $(UNIT_LIBS) $(MOUNT_LIBS)
+endif
+endif
