@@ -148,14 +148,20 @@ static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_e
  * /var/run): their mount points, relative to the rootfs, outermost only. */
 struct submounts {
         char **rel;
+        int *fd;        /* opened before the tmpfs covers them */
         size_t n;
 };
 
 static void submounts_done(struct submounts *sm)
 {
-        while (sm->n > 0)
-                free(sm->rel[--sm->n]);
+        while (sm->n > 0) {
+                sm->n--;
+                free(sm->rel[sm->n]);
+                if (sm->fd)
+                        closep(&sm->fd[sm->n]);
+        }
         free(sm->rel);
+        free(sm->fd);
 }
 
 static int cmp_strp(const void *a, const void *b)
@@ -206,23 +212,38 @@ static int find_submounts(int target, const char *rootfs, struct submounts *sm, 
                 sm->rel[keep++] = sm->rel[i];
         }
         sm->n = keep;
+        sm->fd = xcalloc(sm->n, sizeof(*sm->fd));
+        for (i = 0; i < sm->n; i++)
+                sm->fd[i] = -EBADF;
         return 0;
 }
 
-/* Put each submount back on top of the new tmpfs at the same place. */
-static int move_submounts(int rootfd, int mfd, const char *dest, const struct submounts *sm, hook_error_t *err)
+static int open_submounts(int rootfd, struct submounts *sm, hook_error_t *err)
 {
         size_t i;
 
         for (i = 0; i < sm->n; i++) {
-                _cleanup_close_ int src = -EBADF, to = -EBADF;
+                sm->fd[i] = fs_open_in_root(rootfd, sm->rel[i], FS_NOFOLLOW, err);
+                if (sm->fd[i] < 0)
+                        return sm->fd[i];
+        }
+        return 0;
+}
+
+/* Put each submount back on top of the new tmpfs at the same place. */
+static int move_submounts(int mfd, const char *dest, const struct submounts *sm, hook_error_t *err)
+{
+        size_t i;
+
+        for (i = 0; i < sm->n; i++) {
+                _cleanup_close_ int to = -EBADF;
                 const char *inner = sm->rel[i] + strlen(dest);
+                int src = sm->fd[i];
                 struct stat st;
                 int r;
 
-                src = fs_open_in_root(rootfd, sm->rel[i], FS_NOFOLLOW, err);
-                if (src < 0 || fstat(src, &st) < 0)
-                        return src < 0 ? src : -errno;
+                if (fstat(src, &st) < 0)
+                        return hook_error_set(err, errno, "stat `%s`: %s", sm->rel[i], strerror(errno));
                 if (!S_ISDIR(st.st_mode)) {
                         _cleanup_free_ char *parent = xstrdup(inner);
                         char *slash = strrchr(parent, '/');
@@ -265,7 +286,7 @@ static int apply_tmpfs(int rootfd, const char *rootfs, const struct plan *p, con
                 *ret_existed = true;         /* restore or a second registration */
                 return TAKE_FD(target);
         }
-        if ((r = find_submounts(target, rootfs, &sm, err)) < 0)
+        if ((r = find_submounts(target, rootfs, &sm, err)) < 0 || (r = open_submounts(rootfd, &sm, err)) < 0)
                 return r;
         mfd = make_tmpfs(p, t, err);
         if (mfd < 0)
@@ -275,7 +296,7 @@ static int apply_tmpfs(int rootfd, const char *rootfs, const struct plan *p, con
                 return hook_error_prefix(err, "copying the image's content");
         r = attach(mfd, target, t->destination, err);
         if (r >= 0)
-                r = move_submounts(rootfd, mfd, t->destination, &sm, err);
+                r = move_submounts(mfd, t->destination, &sm, err);
         return r < 0 ? r : TAKE_FD(mfd);
 }
 

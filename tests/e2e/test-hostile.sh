@@ -574,7 +574,7 @@ copied_not_canary() {
     return 1
 }
 race race-copyup "$(for i in 1 2 3 4 5 6 7 8; do printf 'run/f%s run/f%s.swap ' $i $i; done)" \
-    "tmpfs on \`/run\`: copying the image's content: f[0-9](\\.swap)?: " \
+    "tmpfs on \`/run\`: copying the image's content: [a-z]+ \`f[0-9](\\.swap)?\`: " \
     'for i in 1 2 3 4 5 6 7 8; do echo image >run/f$i && ln -s $C/etc/shadow run/f$i.swap || exit 1; done' \
     copied_not_canary
 
