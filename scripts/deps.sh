@@ -6,9 +6,9 @@ set -euo pipefail
 
 PKGS=(
     # build
-    autoconf automake make gcc pkg-config libyajl-dev libmount-dev libselinux1-dev check
+    autoconf automake make gcc libc6-dev pkg-config libyajl-dev libmount-dev libselinux1-dev check xz-utils
     # tests
-    runc crun jq debootstrap valgrind util-linux iproute2 shellcheck
+    runc crun jq debootstrap valgrind util-linux procps iproute2 shellcheck python3 file
 )
 PKGS+=("$@")
 
