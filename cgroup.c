@@ -280,6 +280,8 @@ static int read_in_cgroupns(pid_t pid, const char *path, char **ret, hook_error_
         *ret = NULL;
         (void)snprintf(nspath, sizeof(nspath), "/proc/%d/ns/cgroup", (int)pid);
         theirs = open(nspath, O_RDONLY | O_CLOEXEC);
+        if (theirs < 0 && errno == ENOENT)
+                return hook_error_set(err, ESRCH, "container process %d exited during the hook", (int)pid);
         if (own < 0 || theirs < 0 || fstat(own, &a) < 0 || fstat(theirs, &b) < 0)
                 return hook_error_set(err, errno, "cgroup namespaces: %s", strerror(errno));
         if (a.st_ino == b.st_ino)

@@ -262,7 +262,7 @@ int fs_write_file_at(int dirfd, const char *name, const char *data, mode_t mode,
         (void)unlinkat(dirfd, tmp, 0);
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
-                return hook_error_set(err, errno, "create `%s`: %s", tmp, strerror(errno));
+                return hook_error_set(err, errno, "writing `%s`: %s", name, strerror(errno));
         r = write_all(fd, data, strlen(data));
         if (r < 0)
                 r = hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));

@@ -202,7 +202,8 @@ static int find_submounts(int target, const char *rootfs, struct submounts *sm, 
                         sm->rel[sm->n++] = xstrdup(mp + strlen(rootfs));
                 }
         }
-        qsort(sm->rel, sm->n, sizeof(*sm->rel), cmp_strp);
+        if (sm->n > 1)
+                qsort(sm->rel, sm->n, sizeof(*sm->rel), cmp_strp);
         /* Moving a mount moves what is mounted below it: keep the outermost. */
         for (i = 0; i < sm->n; i++) {
                 if (keep > 0 && (under(sm->rel[i], sm->rel[keep - 1]) || streq(sm->rel[i], sm->rel[keep - 1]))) {

@@ -1,0 +1,127 @@
+#!/bin/bash
+# Load: 20 systemd containers (Debian 12, runc on this hybrid host, hook
+# at createRuntime) started at once.  All reach `running` (180 s allowed
+# for the lot), all stop on signal 37 sent at once and are deleted; host
+# mounts and canaries unchanged, no runtime state and no cgroups left.
+#
+#   tests/e2e/test-load.sh                      # as root
+#   OSH_LOAD_N=40 tests/e2e/test-load.sh        # more containers
+#   HOOK=/abs/oci-systemd-hook ...              # another build
+#   OSH_E2E_SNAPSHOT_IGNORE='^/tmp/' ...        # busy dev machine
+set -euo pipefail
+HOOK=${HOOK:-$(cd "$(dirname "$0")/../.." && pwd)/oci-systemd-hook}
+export HOOK
+# shellcheck source=lib.sh source-path=SCRIPTDIR disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+N=${OSH_LOAD_N:-20}
+BOOT_TIMEOUT=${OSH_LOAD_TIMEOUT:-180}
+STOP_TIMEOUT=60
+
+e2e_init
+[[ -x $HOOK ]] || { fail "the hook $HOOK is built"; e2e_done; }
+e2e_image bookworm >/dev/null
+e2e_host_snapshot "$E2E_TMP/host.before"
+
+names=()
+for i in $(seq "$N"); do
+    e2e_bundle "$E2E_TMP/c$i" bookworm stage=createRuntime
+    names+=("c$i")
+done
+
+# all at once
+t0=$(_e2e_now)
+for i in $(seq "$N"); do
+    b=$E2E_TMP/c$i
+    _e2e_containers+=("runc|c$i|$b")
+    (
+        rc=0
+        e2e_rt runc --log "$b/runtime.log" run -d --bundle "$b" "c$i" \
+            </dev/null >"$b/console.log" 2>&1 || rc=$?
+        echo "$rc" >"$b/run.rc"
+    ) &
+done
+wait
+started=0
+for i in $(seq "$N"); do
+    if [[ $(cat "$E2E_TMP/c$i/run.rc") == 0 ]]; then
+        started=$((started + 1))
+    else
+        e2e_log "c$i: runc run failed"
+        e2e_dump "$E2E_TMP/c$i"
+    fi
+done
+e2e_check "$started of $N containers created and started at once ($(_e2e_since "$t0") s)" \
+    test "$started" = "$N"
+
+# one poller at a time: the others boot meanwhile
+running=0
+for i in $(seq "$N"); do
+    left=$((BOOT_TIMEOUT - $(date +%s) + ${t0%.*}))
+    ((left > 5)) || left=5
+    st=$(e2e_wait_running runc "c$i" "$left") || true
+    if [[ $st == running ]]; then
+        running=$((running + 1))
+    else
+        e2e_log "c$i: $st"
+        e2e_failed_units runc "c$i" >/dev/null || true
+    fi
+done
+e2e_check "$running of $N reach running ($(_e2e_since "$t0") s after the start, limit ${BOOT_TIMEOUT} s)" \
+    test "$running" = "$N"
+
+# each container has its own machine-id, from its container_uuid
+ids_ok=0
+for i in $(seq "$N"); do
+    want=$(jq -r '.process.env[] | select(startswith("container_uuid=")) | ltrimstr("container_uuid=")' \
+        "$E2E_TMP/c$i/config.json" | tr -d - | tr A-F a-f)
+    got=$(e2e_exec runc "c$i" cat /etc/machine-id 2>/dev/null) || got=
+    if [[ $got == "$want" ]]; then
+        ids_ok=$((ids_ok + 1))
+    else
+        e2e_log "c$i: machine-id \`$got', expected \`$want'"
+    fi
+done
+e2e_check "$ids_ok of $N have /etc/machine-id = their own container_uuid" test "$ids_ok" = "$N"
+
+# signal 37 to all, then wait for all
+t1=$(_e2e_now)
+for n in "${names[@]}"; do
+    e2e_rt runc kill "$n" 37 >/dev/null 2>&1 || e2e_log "$n: runc kill 37 failed"
+done
+stopped=0
+deadline=$(($(date +%s) + STOP_TIMEOUT))
+while :; do
+    stopped=0
+    for n in "${names[@]}"; do
+        st=$(e2e_status runc "$n")
+        [[ $st == stopped || $st == gone ]] && stopped=$((stopped + 1))
+    done
+    ((stopped == N || $(date +%s) >= deadline)) && break
+    sleep 0.5
+done
+e2e_check "$stopped of $N stopped on signal 37 ($(_e2e_since "$t1") s)" test "$stopped" = "$N"
+# runc delete, then look (_e2e_forget would remove what is left)
+cgleft=()
+for i in $(seq "$N"); do
+    e2e_rt runc delete "c$i" >/dev/null 2>&1 || e2e_log "c$i: runc delete failed"
+    cg=$(e2e_cgroup_path "$E2E_TMP/c$i")
+    while read -r mp; do
+        [[ -d $mp$cg ]] && cgleft+=("$mp$cg")
+    done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+done
+e2e_check "runc delete leaves no cgroup of the $N behind${cgleft[*]:+: ${cgleft[*]:0:3}...}" \
+    test "${#cgleft[@]}" = 0
+for n in "${names[@]}"; do
+    _e2e_forget runc "$n"
+done
+
+left=$(e2e_leftovers) || true
+e2e_check "no runtime state left behind${left:+: $left}" test -z "$left"
+for i in $(seq "$N"); do
+    e2e_bundle_cleanup "$E2E_TMP/c$i"
+done
+e2e_host_snapshot "$E2E_TMP/host.after"
+e2e_check "host mounts and canaries unchanged" \
+    e2e_host_compare "$E2E_TMP/host.before" "$E2E_TMP/host.after"
+e2e_done
