@@ -156,8 +156,10 @@ F_LIBS=$(ldd "$HOOK" | awk '$1 !~ /vdso|ld-linux/ { print $1 }' | paste -sd' ')
 
 # 2a. By hand: `runc create` without the hook (runc has done pivot_root and
 # waits in `created`), then the hook with that container's state, status
-# "creating".  A fresh container per run; the second run on the same
-# container (it short-circuits) and /bin/true on the same state, interleaved.
+# "creating".  Past pivot_root the hook finds the rootfs at / and treats the
+# container as already running (what `runc restore` re-runs it on): it only
+# redoes the cgroup ownership.  So this row is the cost of that re-run path;
+# the full systemd path is 2b, timed where runc runs the hook.
 say "2a. systemd path by hand on created containers, $N_SD runs"
 : >"$W/sd-hand.raw"
 sd_ok=0
@@ -186,8 +188,8 @@ while ((i < N_SD)); do
     cat "$W/sd-hand.batch" >>"$W/sd-hand.raw"
     for e in "${batch[@]}"; do
         IFS='|' read -r name b pid <<<"$e"
-        if has_run_tmpfs "$pid"; then sd_ok=$((sd_ok + 1)); else
-            say "container $name: no tmpfs on /run after the hook"
+        if [[ ! -s $b/hook.err ]]; then sd_ok=$((sd_ok + 1)); else
+            say "container $name: the hook complained"
             sed 's/^/#   /' "$b/hook.err" >&2 || true
         fi
         _e2e_forget runc "$name"
@@ -531,7 +533,7 @@ rev=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')
     echo "| # | measurement | result | baseline (same run) | ratio | target | met |"
     echo "|---|---|---|---|---|---|---|"
     echo "| 1 | fast path: non-systemd container (\`/bin/sh\`), $N_FAST runs | $(calc "$F_HOOK" %.0f) µs | \`/bin/true\` $(calc "$F_TRUE" %.0f) µs | ${F_RATIO}x | ≤ 1.10x | $(yesno "$F_RATIO <= 1.10 && $F_FAILS == 0") |"
-    echo "| 2a | systemd path, by hand on a \`created\` container, fresh each, $N_SD runs | $(us2ms "$SH_HOOK") ms (p90 $(us2ms "$SH_P90"); CPU $(us2ms "$SH_CPU")) | \`/bin/true\` $(us2ms "$SH_TRUE") ms; 2nd run on the same container $(us2ms "$SH_AGAIN") ms | | ≤ 5 ms | $(yesno "$SH_HOOK <= 5000 && $SH_FAILS == 0 && $sd_ok == $N_SD") |"
+    echo "| 2a | re-run path (restore): the hook by hand on a \`created\` (pivoted) container, $N_SD runs | $(us2ms "$SH_HOOK") ms (p90 $(us2ms "$SH_P90"); CPU $(us2ms "$SH_CPU")) | \`/bin/true\` $(us2ms "$SH_TRUE") ms; 2nd run $(us2ms "$SH_AGAIN") ms | | ≤ 5 ms | $(yesno "$SH_HOOK <= 5000 && $SH_FAILS == 0 && $sd_ok == $N_SD") |"
     echo "| 2b | systemd path in situ: createRuntime hook under \`runc create\`, $SS_N runs | $(us2ms "$SS_HOOK") ms (p90 $(us2ms "$SS_P90"); CPU $(us2ms "$SS_CPU")) | no-op hook (\`/bin/true\`) $(us2ms "$SS_TRUE") ms | | ≤ 5 ms | $(yesno "$SS_HOOK <= 5000 && $SS_FAILS == 0 && $sit_ok == $N_SD") |"
     echo "| 3 | boot to \`running\`, runc, hook at createRuntime, $N_BOOT runs | $(us2ms "$B_HOOK" %.0f) ms | ideal spec (mounts in config.json) $(us2ms "$B_IDEAL" %.0f) ms | ${B_HI}x; paired ${B_HI_PAIR}x (95% CI ${B_HI_LO}–${B_HI_HI}), hook faster in $B_HI_WINS/$B_HI_N rounds | ≤ 1.03x | $(verdict 1.03 "$B_HI_LO" "$B_HI_HI") |"
     if ((podman_ok)); then
