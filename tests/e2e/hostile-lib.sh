@@ -111,22 +111,7 @@ hx_snapshot() {
             -printf '%p %y %m %u:%g\n' 2>/dev/null | sort
         echo "## host /var/log/journal"
         find /var/log/journal -printf '%p %y %m %u:%g %s\n' 2>/dev/null | sort
-    } | if [[ -n ${OSH_E2E_SNAPSHOT_IGNORE:-} ]]; then
-        grep -Ev -e "$OSH_E2E_SNAPSHOT_IGNORE" || true
-    else
-        cat
-    fi >"$1"
-}
-
-# hx_compare A B: returns 1 (diff on stderr) when the snapshots differ.
-hx_compare() {
-    local d
-    if ! d=$(diff -u "$1" "$2"); then
-        e2e_log "HOST STATE CHANGED:"
-        # shellcheck disable=SC2001
-        sed 's/^/#   /' <<<"$d" >&2
-        return 1
-    fi
+    } | e2e_snapshot_filter >"$1"
 }
 
 # hx_outside CMI HMI ROOTFS: mounts of the container's namespace (CMI) that

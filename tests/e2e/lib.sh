@@ -123,6 +123,32 @@ e2e_init() {
     trap 'exit 143' TERM
 }
 
+# e2e_require_hook [MSG]: a failed check MSG, and the end of the run, when
+# $HOOK is not an executable file.
+e2e_require_hook() {
+    if [[ ! -x $HOOK ]]; then
+        fail "${1:-hook binary $HOOK exists (build it: scripts/build.sh)}"
+        e2e_done
+    fi
+}
+
+# e2e_begin V2_RUN "$@": e2e_init and e2e_require_hook. In the sub-run a
+# script starts as `e2e_sub e2e_v2 "$BASH" "$0" --v2`, runs V2_RUN (a
+# command), checks that no runtime state or cgroups are left and ends the
+# run.
+e2e_begin() {
+    local v2_run=$1 left
+    e2e_init
+    e2e_require_hook "the hook $HOOK exists (build it, or set HOOK)"
+    if [[ ${2:-} == --v2 ]]; then
+        e2e_is_v2 || { fail "e2e_v2 gives a cgroup2 /sys/fs/cgroup"; e2e_done; }
+        "$v2_run"
+        left=$(e2e_leftovers) || true
+        e2e_check "v2: no runtime state or cgroups left behind${left:+: $left}" test -z "$left"
+        e2e_done
+    fi
+}
+
 # e2e_rt RUNTIME ARGS...: the runtime with this test's private state root.
 e2e_rt() {
     local rt=$1
@@ -448,42 +474,27 @@ e2e_exec() {
 # prints the final state: running/degraded/maintenance/stopping (return 0),
 # or "gone:<status>" / "timeout:<last answer>" (return 1).
 e2e_wait_running() {
-    local rt=$1 name=$2 timeout=${3:-60} st out end
-    end=$(($(date +%s) + timeout))
-    while :; do
-        st=$(e2e_status "$rt" "$name")
-        if [[ $st != running ]]; then
-            echo "gone:$st"
-            return 1
-        fi
-        out=$(e2e_exec "$rt" "$name" systemctl is-system-running 2>/dev/null) || true
-        out=${out%%$'\n'*}
-        case $out in
-        running | degraded | maintenance | stopping)
-            echo "$out"
-            return 0
-            ;;
-        esac
-        if (($(date +%s) >= end)); then
-            echo "timeout:${out:-no answer}"
-            return 1
-        fi
-        sleep 0.1
-    done
+    local q
+    printf -v q '%q %q' "$1" "$2"
+    _e2e_poll_systemd "${3:-60}" 0.1 "_e2e_alive_running $q" "e2e_exec $q"
+}
+
+# _e2e_alive_running RUNTIME NAME: true while the container is running;
+# prints ":<status>" otherwise.
+_e2e_alive_running() {
+    local st
+    st=$(e2e_status "$1" "$2")
+    [[ $st == running ]] && return 0
+    printf ':%s' "$st"
+    return 1
 }
 
 # e2e_failed_units RUNTIME NAME: prints the number of failed units, their
 # names on stderr.
 e2e_failed_units() {
-    local out
-    out=$(e2e_exec "$1" "$2" systemctl list-units --state=failed --plain \
-        --no-legend --no-pager) || return 1
-    if [[ -z $out ]]; then
-        echo 0
-        return 0
-    fi
-    awk '{ print "# failed unit: " $1 }' <<<"$out" >&2
-    wc -l <<<"$out"
+    local q
+    printf -v q '%q %q' "$1" "$2"
+    e2e_failed_units_in "e2e_exec $q"
 }
 
 # _e2e_forget RUNTIME NAME: delete the container, remove its cgroup.
@@ -570,18 +581,26 @@ e2e_host_snapshot() {
         echo "## entries"
         find / /etc /run /tmp /var/log/journal -maxdepth 1 -mindepth 1 \
             ! -path "$E2E_TMPROOT" -printf '%p %y %m %u:%g\n' 2>/dev/null | sort
-    } | if [[ -n ${OSH_E2E_SNAPSHOT_IGNORE:-} ]]; then
+    } | e2e_snapshot_filter >"$1"
+}
+
+# e2e_snapshot_filter: copies stdin to stdout, but for the lines matching
+# $OSH_E2E_SNAPSHOT_IGNORE.
+e2e_snapshot_filter() {
+    if [[ -n ${OSH_E2E_SNAPSHOT_IGNORE:-} ]]; then
         grep -Ev -e "$OSH_E2E_SNAPSHOT_IGNORE" || true
     else
         cat
-    fi >"$1"
+    fi
 }
 
 # e2e_host_compare A B: returns 1, showing the diff, if the snapshots differ.
 e2e_host_compare() {
-    if ! diff -u "$1" "$2" >"$E2E_TMP/host.diff"; then
+    local d
+    if ! d=$(diff -u "$1" "$2"); then
         e2e_log "HOST STATE CHANGED:"
-        sed 's/^/#   /' "$E2E_TMP/host.diff" >&2
+        # shellcheck disable=SC2001
+        sed 's/^/#   /' <<<"$d" >&2
         return 1
     fi
 }
@@ -752,11 +771,18 @@ e2e_uid() { basename "$E2E_TMP" | tr '[:upper:]' '[:lower:]'; }
 # limit its own time) while ALIVE succeeds; prints running/degraded/maintenance/stopping (return 0), or
 # "gone" / "timeout:<last answer>" (return 1).
 e2e_wait_systemd() {
-    local timeout=$1 alive=$2 exec=$3 out end
+    _e2e_poll_systemd "$1" 0.2 "{ $2; } >/dev/null" "$3"
+}
+
+# _e2e_poll_systemd TIMEOUT PAUSE ALIVE EXEC: the loop of e2e_wait_running
+# and e2e_wait_systemd, polling every PAUSE seconds. ALIVE and EXEC are
+# eval'd; when ALIVE fails it prints "gone" and what ALIVE wrote.
+_e2e_poll_systemd() {
+    local timeout=$1 pause=$2 alive=$3 exec=$4 out end
     end=$(($(date +%s) + timeout))
     while :; do
-        if ! eval "$alive" >/dev/null 2>&1 </dev/null; then
-            echo gone
+        if ! out=$(eval "$alive" 2>/dev/null </dev/null); then
+            echo "gone$out"
             return 1
         fi
         out=$(eval "$exec systemctl is-system-running" 2>/dev/null </dev/null) || true
@@ -771,7 +797,7 @@ e2e_wait_systemd() {
             echo "timeout:${out:-no answer}"
             return 1
         fi
-        sleep 0.2
+        sleep "$pause"
     done
 }
 

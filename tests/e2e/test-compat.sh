@@ -816,19 +816,8 @@ hybrid_run() {
     fi
 }
 
-e2e_init
-if [[ ! -x $HOOK ]]; then
-    fail "the hook $HOOK exists (build it, or set HOOK)"
-    e2e_done
-fi
-if [[ ${1:-} == --v2 ]]; then
-    # sub-run, started below through e2e_v2
-    e2e_is_v2 || { fail "e2e_v2 gives a cgroup2 /sys/fs/cgroup"; e2e_done; }
-    v2_run
-    left=$(e2e_leftovers) || true
-    e2e_check "v2: no runtime state or cgroups left behind${left:+: $left}" test -z "$left"
-    e2e_done
-fi
+# with --v2: the sub-run, started below through e2e_v2
+e2e_begin v2_run "$@"
 
 T0=$(_e2e_now)
 # keep /osh-e2e from being removed (by any test's cleanup) under runtimes

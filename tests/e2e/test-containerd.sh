@@ -40,10 +40,7 @@ PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 e2e_init
 "$SRC/scripts/deps.sh" containerd runc
-if [[ ! -x $HOOK ]]; then
-    fail "hook binary $HOOK exists (build it: scripts/build.sh)"
-    e2e_done
-fi
+e2e_require_hook
 UID8=$(e2e_uid)
 e2e_cgroup_hold
 D=$E2E_TMP/containerd

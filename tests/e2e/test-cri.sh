@@ -44,10 +44,7 @@ PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 e2e_init
 "$SRC/scripts/deps.sh" containerd runc gcc libc6-dev jq python3-grpcio python3-grpc-tools python3-yaml
-if [[ ! -x $HOOK ]]; then
-    fail "hook binary $HOOK exists (build it: scripts/build.sh)"
-    e2e_done
-fi
+e2e_require_hook
 e2e_cgroup_hold
 D=$E2E_TMP/cri
 mkdir -p "$D/gen" "$D/cni" "$D/work"

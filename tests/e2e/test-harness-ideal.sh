@@ -31,6 +31,26 @@ verbose() {
     sed 's/^/#   /' >&2
 }
 
+# case_done LABEL RUNTIME NAME BUNDLE STATE BOOT STOP FAILED EXEC: records
+# the case, deletes its container and bundle.
+case_done() {
+    local label=$1 rt=$2 name=$3 b=$4
+    shift 4
+    record "$label" "$@"
+    _e2e_forget "$rt" "$name"
+    e2e_bundle_cleanup "$b"
+}
+
+# expect_gone LABEL WHAT RUNTIME NAME BUNDLE STATE: checks that the
+# container is gone (STATE gone:...), for a case that must not boot (PID 1's
+# first error in the message); then case_done.
+expect_gone() {
+    local label=$1 what=$2 rt=$3 name=$4 b=$5 st=$6 why
+    why=$(pid1_error "$b")
+    e2e_check "$label: $what (got $st${why:+: $why})" test "${st%%:*}" = gone
+    case_done "$label" "$rt" "$name" "$b" "$st" - - - -
+}
+
 # expect_boot SUITE: may the ideal spec boot SUITE in this cgroup mode?
 # systemd >= 258 (sid: 262) refuses cgroup v1: "Detected unsupported legacy
 # cgroup hierarchy, refusing execution".
@@ -38,7 +58,7 @@ expect_boot() { [[ $1 != sid ]] || e2e_is_v2; }
 
 # ideal_case RUNTIME SUITE: the ideal spec boots, execs, stops.
 ideal_case() {
-    local rt=$1 suite=$2 label b name t0 st boot n=- stop=- ex=no pid why
+    local rt=$1 suite=$2 label b name t0 st boot n=- stop=- ex=no pid
     label=$rt-$(mode)-$suite-ideal
     b=$E2E_TMP/$label
     name=$label
@@ -52,20 +72,13 @@ ideal_case() {
     t0=$(_e2e_now)
     if ! e2e_start "$rt" "$b" "$name"; then
         fail "$label: $rt run"
-        record "$label" start-failed - - - -
-        _e2e_forget "$rt" "$name"
-        e2e_bundle_cleanup "$b"
+        case_done "$label" "$rt" "$name" "$b" start-failed - - - -
         return 0
     fi
     st=$(e2e_wait_running "$rt" "$name" 30) || true
     boot=$(_e2e_since "$t0")
     if ! expect_boot "$suite"; then
-        why=$(pid1_error "$b")
-        e2e_check "$label: does not boot, expected for $suite in $(mode) mode (got $st${why:+: $why})" \
-            test "${st%%:*}" = gone
-        record "$label" "$st" - - - -
-        _e2e_forget "$rt" "$name"
-        e2e_bundle_cleanup "$b"
+        expect_gone "$label" "does not boot, expected for $suite in $(mode) mode" "$rt" "$name" "$b" "$st"
         return 0
     fi
     if [[ $st == running ]]; then
@@ -95,9 +108,7 @@ ideal_case() {
             fail "$label: stops on signal 37 (killed after ${stop}s)"
         fi
     fi
-    record "$label" "$st" "$boot" "$stop" "$n" "$ex"
-    _e2e_forget "$rt" "$name"
-    e2e_bundle_cleanup "$b"
+    case_done "$label" "$rt" "$name" "$b" "$st" "$boot" "$stop" "$n" "$ex"
 }
 
 # pid1_error BUNDLE: the first error PID 1 wrote to the console.
@@ -110,7 +121,7 @@ pid1_error() {
 # plain_case RUNTIME SUITE: without hook or ideal mounts systemd must exit.
 # The console capture shows why.
 plain_case() {
-    local rt=$1 suite=$2 label b name st why
+    local rt=$1 suite=$2 label b name st
     label=$rt-$(mode)-$suite-plain
     b=$E2E_TMP/$label
     name=$label
@@ -120,12 +131,7 @@ plain_case() {
     else
         st=start-failed
     fi
-    why=$(pid1_error "$b")
-    e2e_check "$label: does not reach running without the hook (got $st${why:+: $why})" \
-        test "${st%%:*}" = gone
-    record "$label" "$st" - - - -
-    _e2e_forget "$rt" "$name"
-    e2e_bundle_cleanup "$b"
+    expect_gone "$label" "does not reach running without the hook" "$rt" "$name" "$b" "$st"
 }
 
 # crun refuses the hybrid host; not a check, only recorded.

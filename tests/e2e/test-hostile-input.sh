@@ -119,7 +119,7 @@ hi() {
         fail "$name: $msg, wanted /${cause:-no output}/${line:+; got: $(head -c 400 <<<"$line")}"
     fi
     hx_mounts /proc/self/mountinfo >"$T/m.after"
-    e2e_check "$name: host mounts unchanged" hx_compare "$T/m.before" "$T/m.after"
+    e2e_check "$name: host mounts unchanged" e2e_host_compare "$T/m.before" "$T/m.after"
 }
 
 hx_snapshot "$E2E_TMP/snap.before"
@@ -318,7 +318,7 @@ hi max-config-size-0 2 '' '--max-config-size: `0` is not a positive number' 'tru
 
 hx_snapshot "$E2E_TMP/snap.after"
 e2e_check "direct cases: host unchanged (canary, /etc files, hook-made names, mounts)" \
-    hx_compare "$E2E_TMP/snap.before" "$E2E_TMP/snap.after"
+    e2e_host_compare "$E2E_TMP/snap.before" "$E2E_TMP/snap.after"
 
 # ------------------------------------------------------------ real containers
 # uc NAME WARN ID MID JQ: a container `ID` whose config.json gets JQ; the
@@ -355,7 +355,7 @@ uc() {
     e2e_check "$name: /etc/machine-id = $mid (got ${got:0:40})" test "$got" = "$mid"
     _e2e_forget runc "$id"
     hx_mounts /proc/self/mountinfo >"$b/m.after"
-    e2e_check "$name: host mounts unchanged" hx_compare "$b/m.before" "$b/m.after"
+    e2e_check "$name: host mounts unchanged" e2e_host_compare "$b/m.before" "$b/m.after"
     [[ ${OSH_E2E_KEEP:-} == 1 ]] || e2e_bundle_cleanup "$b"
 }
 hexid() { head -c 32 /dev/urandom | sha256sum | cut -c1-64; }

@@ -57,10 +57,7 @@ DEFAULT_HOOKS_DIR=/usr/share/containers/oci/hooks.d
 
 e2e_init
 "$SRC/scripts/deps.sh" podman runc conmon
-if [[ ! -x $HOOK ]]; then
-    fail "hook binary $HOOK exists (build it: scripts/build.sh)"
-    e2e_done
-fi
+e2e_require_hook
 UID8=$(e2e_uid)
 e2e_cgroup_hold
 PD=$E2E_TMP/podman

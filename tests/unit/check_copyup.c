@@ -354,22 +354,12 @@ END_TEST
 static Suite *copyup_suite(void)
 {
         Suite *s = suite_create("copyup");
-        TCase *tc = tcase_create("copy");
 
-        tcase_add_test(tc, test_copy_attrs);
-        tcase_add_test(tc, test_copy_content);
-        tcase_add_test(tc, test_copy_host_links);
-        tcase_add_test(tc, test_copy_skips_socket);
-        tcase_add_test(tc, test_copy_skips_device);
-        tcase_add_test(tc, test_copy_hard_links);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("limits");
-        tcase_set_timeout(tc, 120);
-        tcase_add_loop_test(tc, test_copy_depth, 0, ELEMENTSOF(depths));
-        tcase_add_test(tc, test_copy_entries);
-        tcase_add_test(tc, test_copy_bytes);
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "copy", 0, TU_TEST(test_copy_attrs), TU_TEST(test_copy_content),
+                 TU_TEST(test_copy_host_links), TU_TEST(test_copy_skips_socket),
+                 TU_TEST(test_copy_skips_device), TU_TEST(test_copy_hard_links));
+        TU_TCASE(s, "limits", 120, TU_LOOP(test_copy_depth, depths), TU_TEST(test_copy_entries),
+                 TU_TEST(test_copy_bytes));
         return s;
 }
 

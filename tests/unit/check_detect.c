@@ -256,16 +256,10 @@ END_TEST
 static Suite *detect_suite(void)
 {
         Suite *s = suite_create("detect");
-        TCase *tc = tcase_create("by name");
 
-        tcase_add_loop_test(tc, test_command, 0, ELEMENTSOF(commands));
-        tcase_add_test(tc, test_no_process);
-        tcase_add_loop_test(tc, test_overrides, 0, ELEMENTSOF(overrides));
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("rootfs");
-        tcase_add_loop_test(tc, test_rootfs, 0, 2 * ELEMENTSOF(rootfses));
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "by name", 0, TU_LOOP(test_command, commands), TU_TEST(test_no_process),
+                 TU_LOOP(test_overrides, overrides));
+        TU_TCASE(s, "rootfs", 0, TU_LOOP_N(test_rootfs, 2 * ELEMENTSOF(rootfses)));
         return s;
 }
 

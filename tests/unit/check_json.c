@@ -485,30 +485,15 @@ END_TEST
 static Suite *json_suite(void)
 {
         Suite *s = suite_create("json");
-        TCase *tc = tcase_create("parse");
 
-        tcase_set_timeout(tc, 60);
-        tcase_add_loop_test(tc, test_parse_good, 0, ELEMENTSOF(good));
-        tcase_add_loop_test(tc, test_parse_bad, 0, ELEMENTSOF(bad));
-        tcase_add_test(tc, test_parse_values);
-        tcase_add_loop_test(tc, test_surrogates, 0, ELEMENTSOF(surrogates));
-        tcase_add_loop_test(tc, test_nesting, 0, ELEMENTSOF(nesting));
-        tcase_add_test(tc, test_many_keys);
-        tcase_add_loop_test(tc, test_numbers, 0, ELEMENTSOF(numbers));
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("getters");
-        tcase_add_loop_test(tc, test_typed_getters, 0, ELEMENTSOF(typed));
-        tcase_add_test(tc, test_typed_values);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("read_fd_capped");
-        tcase_set_timeout(tc, 30);
-        tcase_add_loop_test(tc, test_read_capped_pipe, 0, ELEMENTSOF(capped));
-        tcase_add_test(tc, test_read_capped_file);
-        tcase_add_test(tc, test_read_capped_endless);
-        tcase_add_test(tc, test_read_bad_fd);
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "parse", 60, TU_LOOP(test_parse_good, good), TU_LOOP(test_parse_bad, bad),
+                 TU_TEST(test_parse_values), TU_LOOP(test_surrogates, surrogates),
+                 TU_LOOP(test_nesting, nesting), TU_TEST(test_many_keys),
+                 TU_LOOP(test_numbers, numbers));
+        TU_TCASE(s, "getters", 0, TU_LOOP(test_typed_getters, typed), TU_TEST(test_typed_values));
+        TU_TCASE(s, "read_fd_capped", 30, TU_LOOP(test_read_capped_pipe, capped),
+                 TU_TEST(test_read_capped_file), TU_TEST(test_read_capped_endless),
+                 TU_TEST(test_read_bad_fd));
         return s;
 }
 

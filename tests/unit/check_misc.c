@@ -629,34 +629,18 @@ END_TEST
 static Suite *misc_suite(void)
 {
         Suite *s = suite_create("misc");
-        TCase *tc = tcase_create("path_clean");
 
-        tcase_add_loop_test(tc, test_path_clean, 0, ELEMENTSOF(clean));
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("cgroup");
-        tcase_add_loop_test(tc, test_membership, 0, ELEMENTSOF(memberships));
-        tcase_add_loop_test(tc, test_mounts, 0, ELEMENTSOF(mounts));
-        tcase_add_loop_test(tc, test_relative_path, 0, ELEMENTSOF(relpaths));
-        tcase_add_loop_test(tc, test_delegated, 0, ELEMENTSOF(delegated));
-        tcase_add_test(tc, test_cg_names);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("fsutil");
-        tcase_add_loop_test(tc, test_open_in_root, 0, 3 * ELEMENTSOF(opens));
-        tcase_add_loop_test(tc, test_mkdir_stays_inside, 0, 4);
-        tcase_add_loop_test(tc, test_mkdir_owner, 0, 2);
-        tcase_add_loop_test(tc, test_magic_links, 0, 2 * ELEMENTSOF(magic));
-        tcase_add_loop_test(tc, test_write_file, 0, ELEMENTSOF(writes));
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("inject");
-        tcase_add_loop_test(tc, test_inject, 0, ELEMENTSOF(injects));
-        tcase_add_test(tc, test_inject_same_path);
-        tcase_add_loop_test(tc, test_inject_bad, 0, ELEMENTSOF(bad_injects));
-        tcase_add_test(tc, test_inject_null);
-        tcase_add_loop_test(tc, test_round_trip, 0, ELEMENTSOF(round_trips));
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "path_clean", 0, TU_LOOP(test_path_clean, clean));
+        TU_TCASE(s, "cgroup", 0, TU_LOOP(test_membership, memberships),
+                 TU_LOOP(test_mounts, mounts), TU_LOOP(test_relative_path, relpaths),
+                 TU_LOOP(test_delegated, delegated), TU_TEST(test_cg_names));
+        TU_TCASE(s, "fsutil", 0, TU_LOOP_N(test_open_in_root, 3 * ELEMENTSOF(opens)),
+                 TU_LOOP_N(test_mkdir_stays_inside, 4), TU_LOOP_N(test_mkdir_owner, 2),
+                 TU_LOOP_N(test_magic_links, 2 * ELEMENTSOF(magic)),
+                 TU_LOOP(test_write_file, writes));
+        TU_TCASE(s, "inject", 0, TU_LOOP(test_inject, injects), TU_TEST(test_inject_same_path),
+                 TU_LOOP(test_inject_bad, bad_injects), TU_TEST(test_inject_null),
+                 TU_LOOP(test_round_trip, round_trips));
         return s;
 }
 

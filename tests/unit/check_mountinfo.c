@@ -103,11 +103,8 @@ END_TEST
 int main(void)
 {
         Suite *s = suite_create("mountinfo");
-        TCase *tc = tcase_create("libmount");
 
-        tcase_add_loop_test(tc, test_samples, 0, ELEMENTSOF(samples));
-        tcase_add_test(tc, test_escapes_and_stacking);
-        tcase_add_test(tc, test_live);
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "libmount", 0, TU_LOOP(test_samples, samples),
+                 TU_TEST(test_escapes_and_stacking), TU_TEST(test_live));
         return tu_run(s);
 }

@@ -596,30 +596,16 @@ END_TEST
 static Suite *plan_suite(void)
 {
         Suite *s = suite_create("plan");
-        TCase *tc = tcase_create("plan");
 
-        tcase_add_test(tc, test_default);
-        tcase_add_loop_test(tc, test_dump, 0, ELEMENTSOF(default_dump));
-        tcase_add_loop_test(tc, test_uuid, 0, ELEMENTSOF(uuids));
-        tcase_add_test(tc, test_uuid_huge);
-        tcase_add_loop_test(tc, test_user_mounts, 0, ELEMENTSOF(user_mounts));
-        tcase_add_loop_test(tc, test_mid_method, 0, ELEMENTSOF(mid_methods));
-        tcase_add_loop_test(tc, test_readonly_var_lib, 0, ELEMENTSOF(var_lib));
-        tcase_add_test(tc, test_userns);
-        tcase_add_test(tc, test_userns_unmapped);
-        tcase_add_loop_test(tc, test_cgroup, 0, ELEMENTSOF(cgroups));
-        tcase_add_loop_test(tc, test_cgroupns_warning, 0, ELEMENTSOF(cgroupns));
-        tcase_add_loop_test(tc, test_mount_label, 0, 2);
-        tcase_add_loop_test(tc, test_not_systemd, 0, ELEMENTSOF(not_systemd));
-        tcase_add_test(tc, test_many_warnings);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("machine-id");
-        tcase_set_timeout(tc, 30);
-        tcase_add_loop_test(tc, test_from_container_id, 0, ELEMENTSOF(from_ids));
-        tcase_add_loop_test(tc, test_sha256, 0, ELEMENTSOF(sha_vectors));
-        tcase_add_loop_test(tc, test_normalise, 0, ELEMENTSOF(normalise));
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "plan", 0, TU_TEST(test_default), TU_LOOP(test_dump, default_dump),
+                 TU_LOOP(test_uuid, uuids), TU_TEST(test_uuid_huge),
+                 TU_LOOP(test_user_mounts, user_mounts), TU_LOOP(test_mid_method, mid_methods),
+                 TU_LOOP(test_readonly_var_lib, var_lib), TU_TEST(test_userns),
+                 TU_TEST(test_userns_unmapped), TU_LOOP(test_cgroup, cgroups),
+                 TU_LOOP(test_cgroupns_warning, cgroupns), TU_LOOP_N(test_mount_label, 2),
+                 TU_LOOP(test_not_systemd, not_systemd), TU_TEST(test_many_warnings));
+        TU_TCASE(s, "machine-id", 30, TU_LOOP(test_from_container_id, from_ids),
+                 TU_LOOP(test_sha256, sha_vectors), TU_LOOP(test_normalise, normalise));
         return s;
 }
 

@@ -506,30 +506,17 @@ END_TEST
 static Suite *spec_suite(void)
 {
         Suite *s = suite_create("spec");
-        TCase *tc = tcase_create("state");
 
-        tcase_add_loop_test(tc, test_state_bad, 0, ELEMENTSOF(bad_states));
-        tcase_add_loop_test(tc, test_state_bad_doc, 0, ELEMENTSOF(bad_state_docs));
-        tcase_add_test(tc, test_state_id_too_long);
-        tcase_add_loop_test(tc, test_state_pid_ok, 0, ELEMENTSOF(good_pids));
-        tcase_add_loop_test(tc, test_state_real, 0, ELEMENTSOF(real_states));
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("config");
-        tcase_add_loop_test(tc, test_config_bad, 0, ELEMENTSOF(bad_configs));
-        tcase_add_test(tc, test_config_mount_label_long);
-        tcase_add_test(tc, test_config_runc);
-        tcase_add_test(tc, test_config_podman);
-        tcase_add_loop_test(tc, test_config_userns, 0, ELEMENTSOF(userns_cases));
-        tcase_add_test(tc, test_config_minimal);
-        tcase_add_loop_test(tc, test_rootfs_path, 0, ELEMENTSOF(rootfs_paths));
-        tcase_add_loop_test(tc, test_env_get, 0, ELEMENTSOF(env_cases));
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("stage");
-        tcase_add_loop_test(tc, test_stage, 0, ELEMENTSOF(stages));
-        tcase_add_loop_test(tc, test_stage_names, 0, ELEMENTSOF(stage_names));
-        suite_add_tcase(s, tc);
+        TU_TCASE(s, "state", 0, TU_LOOP(test_state_bad, bad_states),
+                 TU_LOOP(test_state_bad_doc, bad_state_docs), TU_TEST(test_state_id_too_long),
+                 TU_LOOP(test_state_pid_ok, good_pids), TU_LOOP(test_state_real, real_states));
+        TU_TCASE(s, "config", 0, TU_LOOP(test_config_bad, bad_configs),
+                 TU_TEST(test_config_mount_label_long), TU_TEST(test_config_runc),
+                 TU_TEST(test_config_podman), TU_LOOP(test_config_userns, userns_cases),
+                 TU_TEST(test_config_minimal), TU_LOOP(test_rootfs_path, rootfs_paths),
+                 TU_LOOP(test_env_get, env_cases));
+        TU_TCASE(s, "stage", 0, TU_LOOP(test_stage, stages),
+                 TU_LOOP(test_stage_names, stage_names));
         return s;
 }
 

@@ -221,6 +221,38 @@ static inline char *tu_printf(const char *fmt, ...)
         return s;
 }
 
+/* ---- suites ------------------------------------------------------------
+ * TU_TCASE(s, "name", timeout, entries...) adds a test case to s: each
+ * entry a test run once (TU_TEST), once per element of a table (TU_LOOP)
+ * or for _i in 0..n-1 (TU_LOOP_N); timeout 0 keeps Check's default. */
+struct tu_test {
+        const TTest *test;
+        int n; /* -1: a plain test */
+};
+
+#define TU_TEST(t) { (t), -1 }
+#define TU_LOOP(t, table) { (t), (int)ELEMENTSOF(table) }
+#define TU_LOOP_N(t, n) { (t), (int)(n) }
+#define TU_TCASE(s, name, timeout, ...)                                                        \
+        tu_tcase((s), (name), (timeout), (const struct tu_test[]){ __VA_ARGS__ },             \
+                 sizeof((const struct tu_test[]){ __VA_ARGS__ }) / sizeof(struct tu_test))
+
+static inline void tu_tcase(Suite *s, const char *name, int timeout, const struct tu_test *t,
+                            size_t n)
+{
+        TCase *tc = tcase_create(name);
+
+        if (timeout > 0)
+                tcase_set_timeout(tc, timeout);
+        for (size_t i = 0; i < n; i++) {
+                if (t[i].n < 0)
+                        tcase_add_test(tc, t[i].test);
+                else
+                        tcase_add_loop_test(tc, t[i].test, 0, t[i].n);
+        }
+        suite_add_tcase(s, tc);
+}
+
 /* ---- main --------------------------------------------------------------- */
 static inline int tu_run(Suite *s)
 {
