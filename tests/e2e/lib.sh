@@ -187,19 +187,12 @@ _e2e_umount_under() {
     done
 }
 
-# e2e_image SUITE: prints the path of the cached rootfs of SUITE (bookworm,
-# trixie, sid), building it once. Use it read-only (e2e_bundle overlays it).
-e2e_image() {
-    local suite=$1 dir rootfs tmp stale
-    case $suite in
-    bookworm | trixie | sid) ;;
-    *)
-        e2e_log "e2e_image: unknown suite \`$suite'"
-        return 1
-        ;;
-    esac
-    dir=$OSH_CACHE/images/$suite
-    rootfs=$dir/rootfs
+# _e2e_cached DIR BUILDER ARGS...: prints DIR/rootfs, building it once with
+# `BUILDER TMP_ROOTFS ARGS...` into a temp dir renamed when complete, under
+# a lock so parallel callers build once; an interrupted build is never used.
+_e2e_cached() {
+    local dir=$1 builder=$2 rootfs=$1/rootfs tmp stale
+    shift 2
     if [[ -d $rootfs ]]; then
         printf '%s\n' "$rootfs"
         return 0
@@ -216,14 +209,8 @@ e2e_image() {
             _e2e_umount_under "$stale"
             rm -rf --one-file-system "$stale"
         done
-        if ! command -v debootstrap >/dev/null; then
-            apt-get update -qq >&2 && apt-get install -y -qq debootstrap >&2
-        fi
         tmp=$(mktemp -d "$dir/build.XXXXXX")
-        e2e_log "building $suite image in $tmp (log: $dir/build.log)"
-        if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
-            "$suite" "$tmp/rootfs" "$E2E_MIRROR" >"$dir/build.log" 2>&1; then
-            tail -n 20 "$dir/build.log" >&2
+        if ! "$builder" "$tmp/rootfs" "$@"; then
             _e2e_umount_under "$tmp"
             rm -rf --one-file-system "$tmp"
             exit 1
@@ -232,6 +219,33 @@ e2e_image() {
         rmdir "$tmp"
     ) 9>"$dir.lock" || return 1
     printf '%s\n' "$rootfs"
+}
+
+_e2e_debootstrap() {
+    local to=$1 suite=$2 log=$3
+    if ! command -v debootstrap >/dev/null; then
+        apt-get update -qq >&2 && apt-get install -y -qq debootstrap >&2
+    fi
+    e2e_log "building $suite image in $to (log: $log)"
+    if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
+        "$suite" "$to" "$E2E_MIRROR" >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        return 1
+    fi
+}
+
+# e2e_image SUITE: prints the path of the cached rootfs of SUITE (bookworm,
+# trixie, sid), building it once. Use it read-only (e2e_bundle overlays it).
+e2e_image() {
+    local suite=$1
+    case $suite in
+    bookworm | trixie | sid) ;;
+    *)
+        e2e_log "e2e_image: unknown suite \`$suite'"
+        return 1
+        ;;
+    esac
+    _e2e_cached "$OSH_CACHE/images/$suite" _e2e_debootstrap "$suite" "$OSH_CACHE/images/$suite/build.log"
 }
 
 # ---------------------------------------------------------------- bundles
@@ -683,30 +697,15 @@ for d, dirs, files in os.walk(root):
 # python lchown walk, some 10 s) under
 # $OSH_CACHE/images/SUITE-userns$E2E_USERNS_BASE/rootfs. Read-only use.
 e2e_userns_image() {
-    local suite=$1 src dir rootfs tmp
+    local suite=$1 src
     src=$(e2e_image "$suite") || return 1
-    dir=$OSH_CACHE/images/$suite-userns$E2E_USERNS_BASE
-    rootfs=$dir/rootfs
-    if [[ -d $rootfs ]]; then
-        printf '%s\n' "$rootfs"
-        return 0
-    fi
-    mkdir -p "$dir"
-    (
-        flock 9
-        [[ -d $rootfs ]] && exit 0
-        rm -rf --one-file-system "$dir"/build.*
-        tmp=$(mktemp -d "$dir/build.XXXXXX")
-        e2e_log "building the uid-shifted ($E2E_USERNS_BASE) copy of $suite in $tmp"
-        if ! cp -a "$src" "$tmp/rootfs" ||
-            ! python3 -c "$_E2E_SHIFT_PY" "$tmp/rootfs" "$E2E_USERNS_BASE"; then
-            rm -rf --one-file-system "$tmp"
-            exit 1
-        fi
-        mv -T "$tmp/rootfs" "$rootfs"
-        rmdir "$tmp"
-    ) 9>"$dir.lock" || return 1
-    printf '%s\n' "$rootfs"
+    _e2e_cached "$OSH_CACHE/images/$suite-userns$E2E_USERNS_BASE" _e2e_shift_copy "$src" "$suite"
+}
+
+_e2e_shift_copy() {
+    local to=$1 src=$2 suite=$3
+    e2e_log "building the uid-shifted ($E2E_USERNS_BASE) copy of $suite in $to"
+    cp -a "$src" "$to" && python3 -c "$_E2E_SHIFT_PY" "$to" "$E2E_USERNS_BASE"
 }
 
 # e2e_bundle_userns DIR SUITE [key=value...]: e2e_bundle (same options),
