@@ -138,7 +138,7 @@ static int open_rootfs_host(const char *path, struct stat *st)
         return fd;
 }
 
-static int build(const char *id, const char *bundle, const struct oci_state *s, struct oci_config *c,
+static int build(const char *id, const struct oci_state *s, struct oci_config *c,
                  struct plan *p, int rootfd, hook_error_t *err)
 {
         struct plan_input in = {
@@ -149,7 +149,6 @@ static int build(const char *id, const char *bundle, const struct oci_state *s, 
         };
         int r;
 
-        (void)bundle;
         in.selinux_enabled = selinux_on(c, err, &r);
         if (r < 0)
                 return r;
@@ -175,7 +174,7 @@ static int cmd_explain(const char *bundle)
         if (r >= 0) {
                 rootfs = spec_rootfs_path(&c, abs);
                 rootfd = open_rootfs_host(rootfs, &st);
-                r = build("explain", abs, NULL, &c, &p, rootfd, &err);
+                r = build("explain", NULL, &c, &p, rootfd, &err);
         }
         if (r < 0) {
                 log_error("%s", err.msg);
@@ -241,7 +240,7 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
         }
         rootfs = spec_rootfs_path(&c, s->bundle);
         rootfd = open_rootfs_host(rootfs, &rst);
-        r = build(s->id, s->bundle, s, &c, &p, rootfd, err);
+        r = build(s->id, s, &c, &p, rootfd, err);
         if (r >= 0) {
                 log_debug("%s: %s", p.detect.systemd ? "systemd" : "not systemd", p.detect.reason);
                 for (i = 0; i < p.n_warnings; i++)
