@@ -503,6 +503,30 @@ _e2e_alive_running() {
     return 1
 }
 
+# e2e_boot_ok LABEL RT NAME BUNDLE: waits for the boot started at $BOOT_T0,
+# one TAP line for running + 0 failed units; returns 1 otherwise (with the
+# jobs systemd still waits for, and the bundle's logs). BOOT_STATE keeps
+# what it saw (gone:STATUS when the container died).
+BOOT_STATE=
+e2e_boot_ok() {
+    local label=$1 rt=$2 name=$3 b=$4 n t
+    BOOT_STATE=$(e2e_wait_running "$rt" "$name" 30) || true
+    t=$(_e2e_since "$BOOT_T0")
+    n=$(e2e_failed_units "$rt" "$name" 2>&1) || n="(no answer)"
+    if [[ $BOOT_STATE == running && $n == 0 ]]; then
+        ok "$label: running, 0 failed units (in ${t}s)"
+        return 0
+    fi
+    fail "$label: running, 0 failed units (got $BOOT_STATE after ${t}s, failed: ${n//$'\n'/ })"
+    if [[ $BOOT_STATE != gone:* ]]; then
+        # what systemd still waits for
+        e2e_exec "$rt" "$name" systemctl list-jobs --no-pager 2>&1 | head -n 15 | sed 's/^/#   jobs: /' >&2 || true
+    fi
+    e2e_dump "$b"
+    [[ -s $b/pid1.log ]] || e2e_log "rerun with OSH_E2E_CONSOLE=1 for PID 1's messages"
+    return 1
+}
+
 # e2e_failed_units RUNTIME NAME: prints the number of failed units, their
 # names on stderr.
 e2e_failed_units() {

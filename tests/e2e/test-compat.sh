@@ -112,27 +112,8 @@ start() {
     return 1
 }
 
-# boot_ok LABEL RT NAME BUNDLE: running + 0 failed units (TAP); returns 1
-# otherwise. BOOT_STATE keeps what it saw.
-BOOT_STATE=
-boot_ok() {
-    local label=$1 rt=$2 name=$3 b=$4 n t
-    BOOT_STATE=$(e2e_wait_running "$rt" "$name" 30) || true
-    t=$(_e2e_since "$BOOT_T0")
-    n=$(e2e_failed_units "$rt" "$name" 2>&1) || n="(no answer)"
-    if [[ $BOOT_STATE == running && $n == 0 ]]; then
-        ok "$label: running, 0 failed units (in ${t}s)"
-        return 0
-    fi
-    fail "$label: running, 0 failed units (got $BOOT_STATE after ${t}s, failed: ${n//$'\n'/ })"
-    if [[ $BOOT_STATE != gone:* ]]; then
-        # what systemd still waits for
-        e2e_exec "$rt" "$name" systemctl list-jobs --no-pager 2>&1 | head -n 15 | sed 's/^/#   jobs: /' >&2 || true
-    fi
-    e2e_dump "$b"
-    [[ -s $b/pid1.log ]] || e2e_log "rerun with OSH_E2E_CONSOLE=1 for PID 1's messages"
-    return 1
-}
+# boot_ok LABEL RT NAME BUNDLE: e2e_boot_ok (lib.sh); BOOT_STATE keeps what it saw.
+boot_ok() { e2e_boot_ok "$@"; }
 
 # stop_ok LABEL RT NAME: signal 37, stopped in < 10 s (TAP).
 stop_ok() {
