@@ -28,7 +28,8 @@ const char *cg_action_name(enum cg_action a)
         return a < ELEMENTSOF(n) ? n[a] : "unknown";
 }
 
-static bool has_controller(const char *list, size_t len, const char *name)
+/* NAME is one of the comma-separated items of LIST (controllers, options). */
+static bool has_list_item(const char *list, size_t len, const char *name)
 {
         size_t nl = strlen(name);
         const char *p = list, *end = list + len;
@@ -59,7 +60,7 @@ int cg_parse_membership(const char *s, struct cg_membership *ret, hook_error_t *
                 if (c1 - s == 1 && s[0] == '0' && c2 == c1 + 1) {
                         free(ret->unified);
                         ret->unified = strndup(c2 + 1, len - (size_t)(c2 + 1 - s));
-                } else if (has_controller(c1 + 1, (size_t)(c2 - c1 - 1), "name=systemd")) {
+                } else if (has_list_item(c1 + 1, (size_t)(c2 - c1 - 1), "name=systemd")) {
                         free(ret->named);
                         ret->named = strndup(c2 + 1, len - (size_t)(c2 + 1 - s));
                 }
@@ -124,11 +125,6 @@ static size_t split_fields(const char *line, size_t len, const char **f, size_t 
         return n;
 }
 
-static bool has_option(const char *opts, size_t len, const char *want)
-{
-        return has_controller(opts, len, want);
-}
-
 /* A parser of our own (proc(5), /proc/PID/mountinfo) rather than
  * libmount: the hook links statically, and this is all it needs.  The
  * unit tests check it against libmount on real mount tables. */
@@ -146,7 +142,7 @@ static void parse_mount_line(const char *line, size_t len, struct cg_mounts *ret
         if (fl[sep + 1] == 7 && strncmp(f[sep + 1], "cgroup2", 7) == 0)
                 t = &ret->unified_target, root = &ret->unified_root;
         else if (fl[sep + 1] == 6 && strncmp(f[sep + 1], "cgroup", 6) == 0 && sep + 3 < n &&
-                 has_option(f[sep + 3], fl[sep + 3], "name=systemd"))
+                 has_list_item(f[sep + 3], fl[sep + 3], "name=systemd"))
                 t = &ret->named_target, root = &ret->named_root;
         else
                 return;

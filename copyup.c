@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "copyup.h"
+#include "fsutil.h"
 
 struct copy_budget {
         size_t entries;
@@ -80,13 +81,6 @@ static void copy_attrs(int ddir, const char *name, const struct stat *st)
 
 static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err);
 
-static bool is_mount_point(int dir, const char *name)
-{
-        struct statx stx;
-
-        return statx(dir, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
-               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
 
 static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, struct copy_budget *b,
                       hook_error_t *err)
@@ -98,7 +92,7 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
                 return hook_error_set(err, EFBIG, "more than %u entries to copy", COPYUP_MAX_ENTRIES);
         if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : hook_error_set(err, errno, "stat `%s`: %s", name, strerror(errno));
-        if (is_mount_point(sdir, name)) {
+        if (fs_is_mount_root(sdir, name)) {
                 /* A volume the runtime mounted here: the executor moves it
                  * onto the new tmpfs; copy only the mount point, never
                  * what is mounted (secrets, big volumes). */

@@ -78,6 +78,11 @@ void *xrealloc(void *p, size_t n)
         return q ? q : oom();
 }
 
+int strcmp_ptrs(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 char *xstrdup(const char *s)
 {
         char *p;

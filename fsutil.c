@@ -277,6 +277,15 @@ int fs_write_file_at(int dirfd, const char *name, const char *data, mode_t mode,
         return r;
 }
 
+bool fs_is_mount_root(int dirfd, const char *name)
+{
+        struct statx stx;
+
+        if (statx(dirfd, name, (name[0] ? 0 : AT_EMPTY_PATH) | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+                return false;
+        return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 char *path_clean(const char *p)
 {
         _cleanup_free_ char *copy = xstrdup(p);

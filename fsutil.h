@@ -35,6 +35,9 @@ char *path_clean(const char *p);
 /* Set by tests (and the environment variable OSH_FORCE_WALK=1) to exercise
  * the fallback path on kernels that have openat2. */
 extern bool fs_force_walk;
+/* NAME in DIRFD ("" for DIRFD itself) is the root of a mount (statx
+ * STATX_ATTR_MOUNT_ROOT, Linux 5.8); never follows a symlink. */
+bool fs_is_mount_root(int dirfd, const char *name);
 /* Owner of directories FS_MKDIR creates (the mapped root of a user
  * namespace); by default they stay owned by the hook's uid. */
 void fs_set_mkdir_owner(uid_t uid, gid_t gid);

@@ -212,11 +212,6 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
         return b->pending_key != NULL;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int cb_end_map(void *ctx)
 {
         struct builder *b = ctx;
@@ -230,7 +225,7 @@ static int cb_end_map(void *ctx)
         /* O(n log n), so an object with a million keys stays cheap. */
         sorted = xmalloc(n * sizeof(*sorted));
         memcpy(sorted, obj->u.object.keys, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_str);
+        qsort(sorted, n, sizeof(*sorted), strcmp_ptrs);
         for (i = 1; i < n; i++)
                 if (strcmp(sorted[i - 1], sorted[i]) == 0) {
                         (void)snprintf(msg, sizeof(msg), "duplicate key `%.64s`", sorted[i]);

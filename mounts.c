@@ -75,15 +75,6 @@ int mounts_prepare_host(struct apply_ctx *ctx, pid_t pid, hook_error_t *err)
         return 0;
 }
 
-static bool is_mount_root(int fd)
-{
-        struct statx stx;
-
-        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
-                return false;
-        return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
 static int attach(int mfd, int targetfd, const char *what, hook_error_t *err)
 {
         if (move_mount(mfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -164,11 +155,6 @@ static void submounts_done(struct submounts *sm)
         free(sm->fd);
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool under(const char *path, const char *prefix)
 {
         size_t l = strlen(prefix);
@@ -203,7 +189,7 @@ static int find_submounts(int target, const char *rootfs, struct submounts *sm, 
                 }
         }
         if (sm->n > 1)
-                qsort(sm->rel, sm->n, sizeof(*sm->rel), cmp_strp);
+                qsort(sm->rel, sm->n, sizeof(*sm->rel), strcmp_ptrs);
         /* Moving a mount moves what is mounted below it: keep the outermost. */
         for (i = 0; i < sm->n; i++) {
                 if (keep > 0 && (under(sm->rel[i], sm->rel[keep - 1]) || streq(sm->rel[i], sm->rel[keep - 1]))) {
@@ -283,7 +269,7 @@ static int apply_tmpfs(int rootfd, const char *rootfs, const struct plan *p, con
         target = open_dir_in_root(rootfd, t->destination, FS_MKDIR, err);
         if (target < 0)
                 return target;
-        if (is_mount_root(target) && fstatfs(target, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
+        if (fs_is_mount_root(target, "") && fstatfs(target, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
                 *ret_existed = true;         /* restore or a second registration */
                 return TAKE_FD(target);
         }
@@ -349,7 +335,7 @@ static int bind_machine_id(int rootfd, int runfd, const struct plan *p, hook_err
                 return hook_error_set(err, errno, "open /etc/machine-id: %s", strerror(errno));
         if (fstat(target, &st) < 0 || !S_ISREG(st.st_mode))
                 return hook_error_set(err, EINVAL, "/etc/machine-id in the rootfs is not a regular file");
-        if (is_mount_root(target))
+        if (fs_is_mount_root(target, ""))
                 return 0;
         r = fs_write_file_at(runfd, "machine-id", want, 0444, owner_uid(p), owner_gid(p), err);
         if (r < 0)
@@ -406,7 +392,7 @@ static int protect_limit_files(int hostdir, int mounted, hook_error_t *err)
                 target = openat(mounted, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (target < 0)
                         continue;
-                if (is_mount_root(target))
+                if (fs_is_mount_root(target, ""))
                         continue;
                 clone = clone_tree(mounted, de->d_name, true, err);
                 r = clone < 0 ? clone : attach(clone, target, de->d_name, err);

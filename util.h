@@ -43,6 +43,8 @@ int hook_error_prefix(hook_error_t *err, const char *fmt, ...) _printf_(2, 3);
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 bool streq_ptr(const char *a, const char *b);
+/* qsort() comparator for an array of strings. */
+int strcmp_ptrs(const void *a, const void *b);
 char *xstrdup(const char *s);
 /* write(2) until done; 0 or -errno (-EIO for a zero-length write). */
 int write_all(int fd, const void *data, size_t len);
