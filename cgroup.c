@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "json.h"
+#include "mountinfo.h"
 
 const char *cg_host_mode_name(enum cg_host_mode m)
 {
@@ -85,88 +86,36 @@ void cg_mounts_done(struct cg_mounts *m)
         memset(m, 0, sizeof(*m));
 }
 
-/* mountinfo escapes blanks, newlines and backslashes as \ooo octal. */
-static char *unescape(const char *s, size_t len)
+static int mounts_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t *err)
 {
-        char *out = xmalloc(len + 1), *o = out;
-        size_t i;
-
-        for (i = 0; i < len; i++) {
-                if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
-                    s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-                        *o++ = (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
-                        i += 3;
-                } else {
-                        *o++ = s[i];
-                }
-        }
-        *o = '\0';
-        return out;
-}
-
-/* Splits one mountinfo line into its space-separated fields. */
-static size_t split_fields(const char *line, size_t len, const char **f, size_t *fl, size_t max)
-{
-        size_t n = 0, i = 0;
-
-        while (i < len && n < max) {
-                size_t start;
-
-                while (i < len && line[i] == ' ')
-                        i++;
-                if (i >= len)
-                        break;
-                start = i;
-                while (i < len && line[i] != ' ')
-                        i++;
-                f[n] = line + start;
-                fl[n++] = i - start;
-        }
-        return n;
-}
-
-/* A parser of our own (proc(5), /proc/PID/mountinfo) rather than
- * libmount: the hook links statically, and this is all it needs.  The
- * unit tests check it against libmount on real mount tables. */
-static void parse_mount_line(const char *line, size_t len, struct cg_mounts *ret)
-{
-        const char *f[64];
-        size_t fl[64], n, sep;
+        struct cg_mounts *ret = userdata;
         char **t, **root;
 
-        n = split_fields(line, len, f, fl, ELEMENTSOF(f));
-        for (sep = 6; sep < n && !(fl[sep] == 1 && f[sep][0] == '-'); sep++)
-                ;
-        if (n < 7 || sep + 1 >= n)
-                return;
-        if (fl[sep + 1] == 7 && strncmp(f[sep + 1], "cgroup2", 7) == 0)
+        (void)err;
+        if (streq(e->fstype, "cgroup2"))
                 t = &ret->unified_target, root = &ret->unified_root;
-        else if (fl[sep + 1] == 6 && strncmp(f[sep + 1], "cgroup", 6) == 0 && sep + 3 < n &&
-                 has_list_item(f[sep + 3], fl[sep + 3], "name=systemd"))
+        else if (streq(e->fstype, "cgroup") && has_list_item(e->super_options, strlen(e->super_options), "name=systemd"))
                 t = &ret->named_target, root = &ret->named_root;
         else
-                return;
+                return 0;
         /* The last matching mount wins: it is the one on top. */
         free(*t);
         free(*root);
-        *root = unescape(f[3], fl[3]);
-        *t = unescape(f[4], fl[4]);
+        *root = xstrdup(e->root);
+        *t = xstrdup(e->mount_point);
+        return 0;
 }
 
 int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *err)
 {
-        const char *s = mountinfo;
-
-        (void)err;
         memset(ret, 0, sizeof(*ret));
-        while (*s) {
-                const char *eol = strchr(s, '\n');
-                size_t len = eol ? (size_t)(eol - s) : strlen(s);
+        return mountinfo_foreach_string(mountinfo, mounts_cb, ret, err);
+}
 
-                parse_mount_line(s, len, ret);
-                s += len + (eol ? 1 : 0);
-        }
-        return 0;
+static int cg_read_mounts(struct cg_mounts *ret, hook_error_t *err)
+{
+        memset(ret, 0, sizeof(*ret));
+        return mountinfo_foreach_path("/proc/self/mountinfo", mounts_cb, ret, err);
 }
 
 enum cg_host_mode cg_mode_from_mounts(const struct cg_mounts *m, bool unified_at_sys_fs_cgroup)
@@ -306,14 +255,14 @@ static void strip_ns_suffix(char *host, const char *inns)
 
 int cg_open_own(pid_t pid, enum cg_action *action, int *ret_fd, char **ret_path, hook_error_t *err)
 {
-        _cleanup_free_ char *proc = NULL, *mi = NULL, *rel = NULL, *inns = NULL;
+        _cleanup_free_ char *proc = NULL, *rel = NULL, *inns = NULL;
         struct cg_membership mem = {};
         struct cg_mounts mnt = {};
         char path[64];
         int r;
 
         (void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-        if ((r = read_small(path, &proc, err)) < 0 || (r = read_small("/proc/self/mountinfo", &mi, err)) < 0)
+        if ((r = read_small(path, &proc, err)) < 0)
                 return r;
         if ((r = cg_parse_membership(proc, &mem, err)) < 0)
                 return r;
@@ -327,7 +276,7 @@ int cg_open_own(pid_t pid, enum cg_action *action, int *ret_fd, char **ret_path,
                 strip_ns_suffix(mem.named, own.named);
                 cg_membership_done(&own);
         }
-        r = cg_parse_mounts(mi, &mnt, err);
+        r = cg_read_mounts(&mnt, err);
         if (r < 0)
                 goto out;
         if (*action == CG_ACT_UNIFIED) {

@@ -20,6 +20,8 @@
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 static size_t config_max = CONFIG_MAX_BYTES;
+/* How long to wait for the end of stdin once the state is complete. */
+#define STATE_SETTLE_MS 100
 
 static void usage(FILE *f)
 {
@@ -267,7 +269,7 @@ static int cmd_hook(int argc, char **argv)
         size_t len;
         int r;
 
-        r = read_fd_capped(STDIN_FILENO, STATE_MAX_BYTES, &buf, &len, &err);
+        r = read_json_document(STDIN_FILENO, STATE_MAX_BYTES, STATE_SETTLE_MS, &buf, &len, &err);
         if (r < 0) {
                 log_error("state on stdin: %s", err.msg);
                 return EXIT_ERROR;

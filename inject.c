@@ -161,6 +161,7 @@ static int write_atomic(const char *file, const char *data, size_t len, mode_t m
                 (void)unlink(tmp);
                 return hook_error_set(err, e, "replace `%s`: %s", file, strerror(e));
         }
+        closep(&fd);
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0)
                 (void)fsync(fd);

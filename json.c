@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <yajl/yajl_parse.h>
@@ -356,14 +357,55 @@ int json_parse(const char *buf, size_t len, yajl_val *ret, hook_error_t *err)
         return 0;
 }
 
-int read_fd_capped(int fd, size_t cap, char **ret, size_t *ret_len, hook_error_t *err)
+/* Tells when one complete JSON object or array has arrived: brackets
+ * counted outside strings.  The parser still judges the whole text. */
+struct json_scan {
+        unsigned depth;
+        bool in_string, escaped, complete;
+};
+
+static void json_scan_feed(struct json_scan *s, const char *p, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n && !s->complete; i++) {
+                char c = p[i];
+                if (s->in_string) {
+                        if (s->escaped)
+                                s->escaped = false;
+                        else if (c == '\\')
+                                s->escaped = true;
+                        else if (c == '"')
+                                s->in_string = false;
+                } else if (c == '"') {
+                        s->in_string = true;
+                } else if (c == '{' || c == '[') {
+                        s->depth++;
+                } else if ((c == '}' || c == ']') && s->depth > 0 && --s->depth == 0) {
+                        s->complete = true;
+                }
+        }
+}
+
+static int read_fd_impl(int fd, size_t cap, int settle_ms, char **ret, size_t *ret_len, hook_error_t *err)
 {
         size_t len = 0, alloc = 0;
         _cleanup_free_ char *buf = NULL;
+        struct json_scan scan = {};
 
         for (;;) {
                 ssize_t n;
 
+                if (settle_ms >= 0 && scan.complete) {
+                        /* A writer that keeps the pipe open must not hold
+                         * us: wait a little for the end, then go on. */
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        int r = poll(&p, 1, settle_ms);
+                        if (r < 0 && errno == EINTR)
+                                continue;
+                        if (r <= 0)
+                                break;
+                }
                 if (alloc - len < 4096 + 1) {
                         alloc = alloc ? alloc * 2 : 16384;
                         if (alloc > cap + 4096 + 2)
@@ -378,6 +420,8 @@ int read_fd_capped(int fd, size_t cap, char **ret, size_t *ret_len, hook_error_t
                 }
                 if (n == 0)
                         break;
+                if (settle_ms >= 0)
+                        json_scan_feed(&scan, buf + len, (size_t)n);
                 len += (size_t)n;
                 if (len > cap)
                         return hook_error_set(err, EFBIG, "larger than the limit of %zu bytes", cap);
@@ -386,6 +430,16 @@ int read_fd_capped(int fd, size_t cap, char **ret, size_t *ret_len, hook_error_t
         *ret = TAKE_PTR(buf);
         *ret_len = len;
         return 0;
+}
+
+int read_fd_capped(int fd, size_t cap, char **ret, size_t *ret_len, hook_error_t *err)
+{
+        return read_fd_impl(fd, cap, -1, ret, ret_len, err);
+}
+
+int read_json_document(int fd, size_t cap, int settle_ms, char **ret, size_t *ret_len, hook_error_t *err)
+{
+        return read_fd_impl(fd, cap, settle_ms, ret, ret_len, err);
 }
 
 yajl_val json_obj_get(yajl_val obj, const char *key)

@@ -20,6 +20,10 @@ static inline void json_freep(yajl_val *v) { json_free(*v); }
 /* Read a whole fd, refusing more than cap bytes (the extra byte is never
  * buffered beyond cap+1, so an endless stdin costs cap bytes at most). */
 int read_fd_capped(int fd, size_t cap, char **ret, size_t *ret_len, hook_error_t *err);
+/* Like read_fd_capped, but stops SETTLE_MS after one complete JSON object
+ * or array has arrived, even when the writer keeps FD open (the state on
+ * stdin); what arrives in that time is kept for the parser to judge. */
+int read_json_document(int fd, size_t cap, int settle_ms, char **ret, size_t *ret_len, hook_error_t *err);
 
 yajl_val json_obj_get(yajl_val obj, const char *key);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdint.h>
 #include <stdio.h>
 #include <syslog.h>
 
@@ -23,21 +24,87 @@ void log_set_debug(bool on)
         log_debug_on = on;
 }
 
+/* Length of the UTF-8 sequence at S (1-4) and its code point; 0 when S
+ * does not start a valid, shortest-form sequence. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+        size_t n, i;
+        uint32_t c;
+
+        if (s[0] < 0x80) {
+                *cp = s[0];
+                return 1;
+        }
+        if ((s[0] & 0xe0) == 0xc0)
+                n = 2, c = s[0] & 0x1f;
+        else if ((s[0] & 0xf0) == 0xe0)
+                n = 3, c = s[0] & 0x0f;
+        else if ((s[0] & 0xf8) == 0xf0)
+                n = 4, c = s[0] & 0x07;
+        else
+                return 0;
+        for (i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = c << 6 | (s[i] & 0x3f);
+        }
+        if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+            (c >= 0xd800 && c <= 0xdfff))
+                return 0;
+        *cp = c;
+        return n;
+}
+
+/* Characters that move the cursor, change the terminal, or reorder text. */
+static bool unsafe_cp(uint32_t c)
+{
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+               (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+size_t log_escape(const char *in, char *out, size_t size)
+{
+        const unsigned char *s = (const unsigned char *)in;
+        size_t o = 0;
+
+        if (size == 0)
+                return 0;
+        while (*s) {
+                char esc[12];
+                uint32_t c = 0;
+                size_t n = utf8_decode(s, &c), el;
+
+                if (n == 0)
+                        el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *s), n = 1;
+                else if (unsafe_cp(c))
+                        el = (size_t)(c < 0x80 ? snprintf(esc, sizeof(esc), "\\x%02x", (unsigned)c)
+                                               : snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c));
+                else
+                        memcpy(esc, s, n), el = n;
+                if (o + el >= size)
+                        break;
+                memcpy(out + o, esc, el);
+                o += el;
+                s += n;
+        }
+        out[o] = '\0';
+        return o;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
         static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
         static const char *const tag[] = { "", "warning: ", "", "debug: " };
-        char msg[1024], *p;
+        char raw[1024], msg[1024];
         va_list ap;
 
         if (level == LOG_LEVEL_DEBUG && !log_debug_on)
                 return;
         va_start(ap, fmt);
-        (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void)vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
-        for (p = msg; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                        *p = '?';   /* one line, no terminal escapes */
+        /* One line, nothing a terminal or a log viewer would act on. */
+        (void)log_escape(raw, msg, sizeof(msg));
         if (log_id[0])
                 fprintf(stderr, "oci-systemd-hook: %s: %s%s\n", log_id, tag[level], msg);
         else

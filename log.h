@@ -11,6 +11,10 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_D
  * only with --debug, and only to stderr. */
 void log_set_id(const char *id);
 void log_set_debug(bool on);
+/* Copies IN to OUT (SIZE bytes, always terminated) with control
+ * characters, C1 controls, bidi overrides and invalid UTF-8 escaped as
+ * \xNN / \uNNNN; truncates on a character boundary.  Returns the length. */
+size_t log_escape(const char *in, char *out, size_t size);
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fsutil.h"
 #include "spec.h"
 
 #define PID_MAX_LIMIT 4194304   /* linux/threads.h, 64-bit */
@@ -426,11 +427,13 @@ bool spec_host_root(const struct oci_config *c, uid_t *ret_uid, gid_t *ret_gid)
 
 char *spec_rootfs_path(const struct oci_config *c, const char *bundle)
 {
-        char *p;
+        _cleanup_free_ char *p = NULL;
 
+        /* Clean, as runtimes mount it (runc refuses anything else): the
+         * mount table is matched against it. */
         if (c->root_path[0] == '/')
-                return xstrdup(c->root_path);
+                return path_clean(c->root_path);
         p = xmalloc(strlen(bundle) + strlen(c->root_path) + 2);
         (void)sprintf(p, "%s/%s", bundle, c->root_path);
-        return p;
+        return path_clean(p);
 }
