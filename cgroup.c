@@ -309,3 +309,33 @@ out:
         cg_mounts_done(&mnt);
         return r;
 }
+
+int cg_check_alone(int dirfd, pid_t pid, const char *path, hook_error_t *err)
+{
+        _cleanup_close_ int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        char *p, *end;
+
+        if (fd < 0)
+                return hook_error_set(err, errno, "open the cgroup's cgroup.procs: %s", strerror(errno));
+        if (read_fd_capped(fd, 4u << 20, &buf, &len, err) < 0)
+                return hook_error_prefix(err, "cgroup.procs");
+        for (p = buf; *p; p = end) {
+                long other;
+
+                errno = 0;
+                other = strtol(p, &end, 10);
+                if (end == p || errno)
+                        return hook_error_set(err, EINVAL, "malformed cgroup.procs");
+                while (*end == '\n')
+                        end++;
+                if (other != (long)pid)
+                        return hook_error_set(err, EBUSY,
+                                              "the container's cgroup `%.200s` also holds process %ld, which is not "
+                                              "the container's: the runtime gave it no cgroup of its own (e.g. crun "
+                                              "--cgroup-manager=disabled); refusing to delegate a shared cgroup",
+                                              path, other);
+        }
+        return 0;
+}

@@ -58,4 +58,8 @@ int cg_open_own(pid_t pid, enum cg_action *action, int *ret_fd, char **ret_path,
 /* The files a delegatee may write (cgroup-v2.rst "Model of Delegation"). */
 bool cg_delegated_file(const char *name);
 
+/* The cgroup DIRFD (shown as PATH) holds no process but PID: a cgroup
+ * shared with host processes is never delegated. */
+int cg_check_alone(int dirfd, pid_t pid, const char *path, hook_error_t *err);
+
 #endif

@@ -11,47 +11,112 @@
 struct copy_budget {
         size_t entries;
         size_t bytes;
+        const struct copy_reader *reader;
 };
 
-static int copy_data(int from, int to, const char *name, struct copy_budget *b, hook_error_t *err)
+static bool id_mapped(const struct id_map *m, size_t n, unsigned long id)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (id >= m[i].host_id && id - m[i].host_id < m[i].size)
+                        return true;
+        return false;
+}
+
+bool copy_reader_may_read(const struct copy_reader *r, const struct stat *st)
+{
+        mode_t need = S_ISDIR(st->st_mode) ? 05 : 04, bits;
+
+        if (!r || !r->userns)
+                return true;
+        if (id_mapped(r->uid_maps, r->n_uid_maps, st->st_uid) && id_mapped(r->gid_maps, r->n_gid_maps, st->st_gid))
+                return true;   /* CAP_DAC_OVERRIDE applies inside its namespace */
+        if (st->st_uid == r->uid)
+                bits = (st->st_mode >> 6) & 07;
+        else if (st->st_gid == r->gid)
+                bits = (st->st_mode >> 3) & 07;
+        else
+                bits = st->st_mode & 07;
+        return (bits & need) == need;
+}
+
+/* Copies the data extents only: a sparse file costs what it holds. */
+static int copy_data(int from, int to, const char *name, off_t size, struct copy_budget *b, hook_error_t *err)
 {
         char buf[65536];
+        off_t pos = 0;
 
-        for (;;) {
-                ssize_t n = read(from, buf, sizeof(buf));
-                int r;
+        while (pos < size) {
+                off_t data = lseek(from, pos, SEEK_DATA), hole;
+                if (data < 0 && errno == ENXIO)
+                        break;          /* only a hole is left */
+                if (data < 0)
+                        data = pos;     /* no SEEK_DATA: copy everything */
+                hole = lseek(from, data, SEEK_HOLE);
+                if (hole < 0 || hole > size)
+                        hole = size;
+                while (data < hole) {
+                        size_t want = (size_t)(hole - data) < sizeof(buf) ? (size_t)(hole - data) : sizeof(buf);
+                        ssize_t n = pread(from, buf, want, data);
+                        int r;
 
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return hook_error_set(err, errno, "read `%s`: %s", name, strerror(errno));
-                if (n == 0)
-                        return 0;
-                b->bytes += (size_t)n;
-                if (b->bytes > COPYUP_MAX_BYTES)
-                        return hook_error_set(err, EFBIG, "`%s`: more than %u bytes to copy", name, COPYUP_MAX_BYTES);
-                if ((r = write_all(to, buf, (size_t)n)) < 0)
-                        return hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                return hook_error_set(err, errno, "read `%s`: %s", name, strerror(errno));
+                        if (n == 0)
+                                return hook_error_set(err, EAGAIN, "`%s` shrank while copying", name);
+                        b->bytes += (size_t)n;
+                        if (b->bytes > COPYUP_MAX_BYTES)
+                                return hook_error_set(err, EFBIG, "`%s`: more than %u bytes to copy", name,
+                                                      COPYUP_MAX_BYTES);
+                        if (lseek(to, data, SEEK_SET) < 0 || (r = write_all(to, buf, (size_t)n)) < 0)
+                                return hook_error_set(err, errno, "write `%s`: %s", name, strerror(errno));
+                        data += n;
+                }
+                pos = hole;
         }
+        if (ftruncate(to, size) < 0)
+                return hook_error_set(err, errno, "truncate `%s`: %s", name, strerror(errno));
+        return 0;
+}
+
+/* Opens NAME for reading only if it is the regular file ST describes:
+ * O_PATH first (opens nothing: no device driver, no FIFO), check, then
+ * reopen that very inode through its descriptor. */
+static int open_regular(int sdir, const char *name, const struct stat *st, hook_error_t *err)
+{
+        _cleanup_close_ int path = openat(sdir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat now;
+        char proc[64];
+        int fd;
+
+        if (path < 0)
+                return hook_error_set(err, errno, "open `%s`: %s", name, strerror(errno));
+        if (fstat(path, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
+                return hook_error_set(err, EAGAIN, "`%s` changed while copying", name);
+        (void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path);
+        fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return hook_error_set(err, errno, "reopen `%s`: %s", name, strerror(errno));
+        return fd;
 }
 
 static int copy_file(int sdir, int ddir, const char *name, const struct stat *st, struct copy_budget *b,
                      hook_error_t *err)
 {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
-        struct stat now;
 
-        /* O_NOFOLLOW|O_NONBLOCK: a symlink or FIFO swapped in since the
-         * readdir is refused, never followed or blocked on. */
-        from = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (from < 0)
-                return hook_error_set(err, errno, "open `%s`: %s", name, strerror(errno));
-        if (fstat(from, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino)
-                return hook_error_set(err, EAGAIN, "`%s` changed while copying", name);
         to = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (to < 0)
                 return hook_error_set(err, errno, "create `%s`: %s", name, strerror(errno));
-        return copy_data(from, to, name, b, err);
+        if (!copy_reader_may_read(b->reader, st))
+                return 0;       /* the container could not read it: empty */
+        from = open_regular(sdir, name, st, err);
+        if (from < 0)
+                return from;
+        return copy_data(from, to, name, st->st_size, b, err);
 }
 
 static int copy_link(int sdir, int ddir, const char *name, hook_error_t *err)
@@ -113,7 +178,9 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
                 d = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (s < 0 || d < 0)
                         return hook_error_set(err, errno, "open dir `%s`: %s", name, strerror(errno));
-                r = copy_dir(s, d, depth + 1, b, err);
+                /* what the container could not list stays empty */
+                if (copy_reader_may_read(b->reader, &st))
+                        r = copy_dir(s, d, depth + 1, b, err);
         } else if (S_ISREG(st.st_mode)) {
                 r = copy_file(sdir, ddir, name, &st, b, err);
         } else if (S_ISLNK(st.st_mode)) {
@@ -153,14 +220,19 @@ static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hoo
         return r;
 }
 
-int copyup_tree(int src, int dst, hook_error_t *err)
+int copyup_tree(int src, int dst, const struct copy_reader *reader, bool keep_root, hook_error_t *err)
 {
-        struct copy_budget b = {};
-        _cleanup_close_ int s = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct copy_budget b = { .reader = reader };
+        _cleanup_close_ int s = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                            d = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct stat st;
 
-        if (s < 0 || fstat(s, &st) < 0)
+        if (s < 0 || d < 0 || fstat(s, &st) < 0)
                 return hook_error_set(err, errno, "open for copy-up: %s", strerror(errno));
-        (void)fchownat(dst, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
+        /* chown first: it clears setgid, which the mode may set again */
+        if (fchown(d, st.st_uid, st.st_gid) < 0 || (keep_root && fchmod(d, st.st_mode & 07777) < 0))
+                return hook_error_set(err, errno, "owner and mode of the tmpfs root: %s", strerror(errno));
+        if (!copy_reader_may_read(reader, &st))
+                return 0;
         return copy_dir(s, dst, 0, &b, err);
 }

@@ -15,6 +15,75 @@
 bool fs_force_walk;
 static uid_t mkdir_uid = (uid_t)-1;
 static gid_t mkdir_gid = (gid_t)-1;
+static const struct fs_boundary *boundary;
+static struct fs_created *created;
+
+void fs_set_boundary(const struct fs_boundary *b)
+{
+        boundary = b;
+}
+
+void fs_set_created_log(struct fs_created *log)
+{
+        created = log;
+}
+
+int fs_mount_id(int dirfd, const char *name, uint64_t *ret)
+{
+        struct statx stx;
+
+        if (statx(dirfd, name, (name[0] ? 0 : AT_EMPTY_PATH) | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -ENOSYS;
+        *ret = stx.stx_mnt_id;
+        return 0;
+}
+
+void fs_boundary_add(struct fs_boundary *b, uint64_t id)
+{
+        if (b->n < ELEMENTSOF(b->ids))
+                b->ids[b->n++] = id;
+}
+
+bool fs_on_boundary(const struct fs_boundary *b, int fd)
+{
+        uint64_t id;
+        size_t i;
+
+        if (fs_mount_id(fd, "", &id) < 0)
+                return false;
+        for (i = 0; b && i < b->n; i++)
+                if (b->ids[i] == id)
+                        return true;
+        return false;
+}
+
+void fs_created_record(struct fs_created *log, int dirfd, const char *name, bool dir)
+{
+        if (!log)
+                return;
+        log->e = xrealloc(log->e, (log->n + 1) * sizeof(*log->e));
+        log->e[log->n].dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        log->e[log->n].name = xstrdup(name);
+        log->e[log->n].dir = dir;
+        log->n++;
+}
+
+void fs_created_undo(struct fs_created *log, bool remove)
+{
+        while (log && log->n > 0) {
+                struct fs_created_entry *e = &log->e[--log->n];
+                if (remove && e->dirfd >= 0)
+                        (void)unlinkat(e->dirfd, e->name, e->dir ? AT_REMOVEDIR : 0);
+                closep(&e->dirfd);
+                free(e->name);
+        }
+        if (log) {
+                free(log->e);
+                log->e = NULL;
+        }
+}
 
 void fs_set_mkdir_owner(uid_t uid, gid_t gid)
 {
@@ -139,11 +208,17 @@ static int open_component(int dirfd, const char *name, unsigned flags, hook_erro
         int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
         if (fd < 0 && errno == ENOENT && (flags & FS_MKDIR)) {
+                /* Never create on a volume, cgroupfs, procfs...: only on
+                 * the mounts the boundary names. */
+                if ((flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, dirfd))
+                        return hook_error_set(err, EXDEV, "would create `%s` on another mount", name);
                 if (mkdirat(dirfd, name, 0755) < 0) {
                         if (errno != EEXIST)
                                 return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
-                } else if (mkdir_uid != (uid_t)-1) {
-                        (void)fchownat(dirfd, name, mkdir_uid, mkdir_gid, AT_SYMLINK_NOFOLLOW);
+                } else {
+                        fs_created_record(created, dirfd, name, true);
+                        if (mkdir_uid != (uid_t)-1)
+                                (void)fchownat(dirfd, name, mkdir_uid, mkdir_gid, AT_SYMLINK_NOFOLLOW);
                 }
                 fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         }
@@ -193,6 +268,8 @@ int fs_walk_in_root(int rootfd, const char *path, unsigned flags, int *ret_fd, c
                 if (S_ISLNK(st.st_mode)) {
                         if (last && (flags & FS_NOFOLLOW))
                                 r = hook_error_set(err, ELOOP, "`%s` is a symlink", path);
+                        else if (flags & FS_NO_SYMLINKS)
+                                r = hook_error_set(err, ELOOP, "`%s` passes a symlink", path);
                         else if (++links > MAX_SYMLINKS)
                                 r = hook_error_set(err, ELOOP, "too many levels of symlinks in `%s`", path);
                         else
@@ -221,11 +298,26 @@ int fs_walk_in_root(int rootfd, const char *path, unsigned flags, int *ret_fd, c
         return r;
 }
 
+static int open_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err);
+
 int fs_open_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
+{
+        int fd = open_in_root(rootfd, path, flags, err);
+
+        if (fd >= 0 && (flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, fd)) {
+                (void)close(fd);
+                return hook_error_set(err, EXDEV, "`%s` resolves onto another mount (a volume or a runtime mount)",
+                                      path);
+        }
+        return fd;
+}
+
+static int open_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
 {
         struct open_how how = {
                 .flags = O_PATH | O_CLOEXEC | ((flags & FS_NOFOLLOW) ? O_NOFOLLOW : 0),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+                           ((flags & FS_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0),
         };
         struct stat st;
         int fd, r;

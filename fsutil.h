@@ -2,6 +2,7 @@
 #ifndef OSH_FSUTIL_H
 #define OSH_FSUTIL_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -10,6 +11,27 @@ enum {
         FS_MKDIR = 1 << 0,          /* create missing directories (mode 0755) */
         FS_NOFOLLOW = 1 << 1,       /* the last component must not be a symlink */
         FS_WALK_ONLY = 1 << 2,      /* skip openat2, use the userspace walk */
+        FS_OWN_MOUNT = 1 << 3,      /* the result, and every directory created
+                                     * on the way, must be on a mount of the
+                                     * boundary (fs_set_boundary): else EXDEV */
+        FS_NO_SYMLINKS = 1 << 4,    /* no symlink anywhere in the path */
+};
+
+/* The mounts the hook may act on: the rootfs's own and those it made. */
+struct fs_boundary {
+        uint64_t ids[16];           /* statx stx_mnt_id */
+        size_t n;
+};
+
+/* Entries the hook created (to undo them when a later step fails). */
+struct fs_created_entry {
+        int dirfd;
+        char *name;
+        bool dir;
+};
+struct fs_created {
+        struct fs_created_entry *e;
+        size_t n;
 };
 
 /* Open PATH inside the directory ROOTFD as if ROOTFD were "/": absolute
@@ -38,6 +60,17 @@ extern bool fs_force_walk;
 /* NAME in DIRFD ("" for DIRFD itself) is the root of a mount (statx
  * STATX_ATTR_MOUNT_ROOT, Linux 5.8); never follows a symlink. */
 bool fs_is_mount_root(int dirfd, const char *name);
+/* The mount id of NAME in DIRFD ("" for DIRFD itself); -errno. */
+int fs_mount_id(int dirfd, const char *name, uint64_t *ret);
+void fs_boundary_add(struct fs_boundary *b, uint64_t id);
+bool fs_on_boundary(const struct fs_boundary *b, int fd);
+/* What FS_OWN_MOUNT checks against (NULL: nothing passes). */
+void fs_set_boundary(const struct fs_boundary *b);
+/* Directories FS_MKDIR creates are recorded in LOG (NULL: not recorded). */
+void fs_set_created_log(struct fs_created *log);
+void fs_created_record(struct fs_created *log, int dirfd, const char *name, bool dir);
+/* Removes the recorded entries, newest first (REMOVE false: only forget). */
+void fs_created_undo(struct fs_created *log, bool remove);
 /* Owner of directories FS_MKDIR creates (the mapped root of a user
  * namespace); by default they stay owned by the hook's uid. */
 void fs_set_mkdir_owner(uid_t uid, gid_t gid);

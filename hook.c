@@ -195,23 +195,37 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
 {
         struct apply_ctx ctx;
         struct ns_target ns;
+        size_t i;
         int r;
 
         if (s->pid <= 0)
                 return hook_error_set(err, ESRCH, "the state has no container pid");
         apply_ctx_init(&ctx, p);
         ns_target_init(&ns);
+        ctx.pid = s->pid;
         ctx.rootfs_path = rootfs;
         ctx.rootfs_dev = rst->st_dev;
         ctx.rootfs_ino = rst->st_ino;
-        /* Pin the process first: its /proc/PID/cgroup is read next. */
+        /* Pin the process, then prove it is the container's init before
+         * anything is touched (mounts.h has the order of the phases). */
         r = ns_open_target(s->pid, &ns, err);
         if (r >= 0)
-                r = mounts_prepare_host(&ctx, s->pid, err);
-        if (r >= 0)
+                r = ns_check_init(&ns, rootfs, rst->st_dev, rst->st_ino, p->spec_proc, &ctx.running, err);
+        if (r >= 0 && !ctx.running) {
                 r = ns_join(&ns, err);
-        if (r >= 0)
+                if (r >= 0)
+                        r = mounts_check(&ctx, err);
+                if (r >= 0)
+                        r = ns_leave(&ns, err);
+        }
+        if (r >= 0 && !ctx.done)
+                r = mounts_prepare_host(&ctx, err);
+        if (r >= 0 && !ctx.done && !ctx.running && (r = ns_join(&ns, err)) >= 0)
                 r = mounts_apply(&ctx, err);
+        else if (r >= 0)
+                ctx.committed = true;
+        for (i = 0; i < ctx.n_warnings; i++)
+                log_warning("%s", ctx.warnings[i]);
         ns_target_done(&ns);
         apply_ctx_done(&ctx);
         return r;

@@ -3,7 +3,14 @@
  * resolved inside the rootfs (fsutil.c); mounts are made with the new mount
  * API (Linux 5.2, mount_setattr 5.12) and attached with move_mount() onto
  * that fd, so no path string is resolved at mount time and an image
- * symlink swapped in after the check cannot redirect anything. */
+ * symlink swapped in after the check cannot redirect anything.
+ *
+ * The boundary: the hook creates, chowns, copies into or mounts on only
+ * directories of the rootfs's own mount and of the mounts it made itself
+ * (FS_OWN_MOUNT, by mount id).  A destination an image link leads onto a
+ * volume, cgroupfs, procfs or a runtime mount is left alone.  Nothing is
+ * attached below a mount with shared propagation: it would appear in the
+ * peers' namespaces, the host's among them. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,11 +18,10 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/vfs.h>
 
 #include "copyup.h"
-#include "fsutil.h"
+#include "mountinfo.h"
 #include "mounts.h"
 
 void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
@@ -23,14 +29,58 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
         memset(ctx, 0, sizeof(*ctx));
         ctx->plan = p;
         ctx->cgroup = p->cgroup;
-        ctx->cg_dirfd = ctx->cg_clone = -EBADF;
+        ctx->rootfd = ctx->cg_dirfd = ctx->cg_payload = ctx->cg_clone = ctx->cg_payload_clone = -EBADF;
+}
+
+static void warn(struct apply_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
+static void warn(struct apply_ctx *ctx, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ctx->n_warnings >= APPLY_MAX_WARNINGS)
+                return;
+        va_start(ap, fmt);
+        (void)vsnprintf(ctx->warnings[ctx->n_warnings++], sizeof(ctx->warnings[0]), fmt, ap);
+        va_end(ap);
+}
+
+static int write_pid(int dirfd, const char *file, pid_t pid)
+{
+        _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        char num[24];
+
+        if (fd < 0)
+                return -errno;
+        (void)snprintf(num, sizeof(num), "%d\n", (int)pid);
+        return write_all(fd, num, strlen(num));
+}
+
+/* The host side of a failure: the container goes back where the runtime
+ * put it and the payload cgroup goes away. */
+static void cgroup_undo(struct apply_ctx *ctx)
+{
+        if (ctx->cg_moved && write_pid(ctx->cg_dirfd, "cgroup.procs", ctx->pid) == 0)
+                ctx->cg_moved = false;
+        if (ctx->cg_payload_made && !ctx->cg_moved && unlinkat(ctx->cg_dirfd, CG_PAYLOAD, AT_REMOVEDIR) == 0)
+                ctx->cg_payload_made = false;
 }
 
 void apply_ctx_done(struct apply_ctx *ctx)
 {
+        size_t i;
+
+        if (!ctx->committed)
+                cgroup_undo(ctx);
+        closep(&ctx->rootfd);
         closep(&ctx->cg_dirfd);
+        closep(&ctx->cg_payload);
         closep(&ctx->cg_clone);
+        closep(&ctx->cg_payload_clone);
         free(ctx->cg_path);
+        free(ctx->shared);
+        for (i = 0; i < ctx->n_sub; i++)
+                free(ctx->sub[i]);
+        free(ctx->sub);
 }
 
 /* Files the hook creates belong to the container's root. */
@@ -56,29 +106,226 @@ static int clone_tree(int dirfd, const char *name, bool rdonly, hook_error_t *er
         return fd;
 }
 
-int mounts_prepare_host(struct apply_ctx *ctx, pid_t pid, hook_error_t *err)
+/* ---------------------------------------------------------------- check */
+
+static bool under(const char *path, const char *prefix)
 {
+        size_t l = strlen(prefix);
+        return strncmp(path, prefix, l) == 0 && path[l] == '/';
+}
+
+static int scan_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t *err)
+{
+        struct apply_ctx *ctx = userdata;
+
+        (void)err;
+        if (mountinfo_has_tag(e, "shared")) {
+                ctx->shared = xrealloc(ctx->shared, (ctx->n_shared + 1) * sizeof(*ctx->shared));
+                ctx->shared[ctx->n_shared++] = e->id;
+        }
+        if (under(e->mount_point, ctx->rootfs_path)) {
+                ctx->sub = xrealloc(ctx->sub, (ctx->n_sub + 1) * sizeof(*ctx->sub));
+                ctx->sub[ctx->n_sub++] = xstrdup(e->mount_point + strlen(ctx->rootfs_path));
+        }
+        return 0;
+}
+
+static bool is_shared(const struct apply_ctx *ctx, uint64_t id)
+{
+        size_t i;
+
+        for (i = 0; i < ctx->n_shared; i++)
+                if (ctx->shared[i] == id)
+                        return true;
+        return false;
+}
+
+static bool is_rootfs(int fd, const struct apply_ctx *ctx)
+{
+        struct stat st;
+
+        return fstat(fd, &st) == 0 && st.st_dev == ctx->rootfs_dev && st.st_ino == ctx->rootfs_ino;
+}
+
+/* "Done" marker for a second registration: it holds the inode of the
+ * container's mount namespace, which no image can know in advance (an
+ * image may ship a file of that name, and copy-up would bring it in). */
+#define DONE_MARKER ".oci-systemd-hook"
+
+static void marker_text(char buf[64])
+{
+        struct stat st;
+
+        (void)snprintf(buf, 64, "mntns:%lu\n", stat("/proc/self/ns/mnt", &st) == 0 ? (unsigned long)st.st_ino : 0UL);
+}
+
+static bool marked(int rootfd, const char *dest)
+{
+        _cleanup_close_ int dir = fs_open_in_root(rootfd, dest, FS_NOFOLLOW, NULL), fd = -EBADF;
+        char want[64], have[64] = {};
+        struct statfs sfs;
+
+        if (dir < 0 || !fs_is_mount_root(dir, "") || fstatfs(dir, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC)
+                return false;
+        fd = openat(dir, DONE_MARKER, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        marker_text(want);
+        return fd >= 0 && read(fd, have, sizeof(have) - 1) > 0 && streq(have, want);
+}
+
+/* Where the marker lives: our /run, else the spec's /run tmpfs, else the
+ * first tmpfs we mount. */
+static bool already_done(int rootfd, const struct plan *p)
+{
+        size_t i;
+
+        if (marked(rootfd, "/run"))
+                return true;
+        for (i = 0; i < p->n_tmpfs; i++)
+                if (!p->tmpfs[i].skip)
+                        return marked(rootfd, p->tmpfs[i].destination);
+        return false;
+}
+
+int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
+{
+        uint64_t id;
+        int r;
+
+        /* Before pivot_root the rootfs sits at its bundle path in the
+         * container's namespace; it must be the directory the host sees. */
+        ctx->rootfd = open(ctx->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->rootfd < 0 || !is_rootfs(ctx->rootfd, ctx))
+                return hook_error_set(err, EXDEV, "`%s` in the container's mount namespace is not the bundle's rootfs",
+                                      ctx->rootfs_path);
+        if ((r = fs_mount_id(ctx->rootfd, "", &id)) < 0)
+                return hook_error_set(err, -r, "the rootfs's mount id: %s (the hook needs Linux 5.8 or later)",
+                                      strerror(-r));
+        fs_boundary_add(&ctx->boundary, id);
+        r = mountinfo_foreach_path("/proc/self/mountinfo", scan_cb, ctx, err);
+        if (r < 0)
+                return hook_error_prefix(err, "the container's mount table");
+        if (ctx->n_sub > 1)
+                qsort(ctx->sub, ctx->n_sub, sizeof(*ctx->sub), strcmp_ptrs);
+        if (is_shared(ctx, id))
+                return hook_error_set(err, EPERM,
+                                      "the rootfs mount has shared propagation (linux.rootfsPropagation `shared` or "
+                                      "`rshared`?): the hook's mounts would appear in other mount namespaces, the "
+                                      "host's among them; use `slave` or `private`");
+        ctx->done = already_done(ctx->rootfd, ctx->plan);
+        return 0;
+}
+
+/* ----------------------------------------------------------------- host */
+
+static int chown_cgroup(int dirfd, const struct plan *p, hook_error_t *err)
+{
+        static const char *const files[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks" };
+        size_t i;
+
+        if (fchownat(dirfd, "", p->uid, p->gid, AT_EMPTY_PATH) < 0)
+                return hook_error_set(err, errno, "chown the container's cgroup: %s", strerror(errno));
+        for (i = 0; i < ELEMENTSOF(files); i++)
+                if (fchownat(dirfd, files[i], p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                        return hook_error_set(err, errno, "chown cgroup `%s`: %s", files[i], strerror(errno));
+        return 0;
+}
+
+static int open_payload(struct apply_ctx *ctx, bool create, hook_error_t *err)
+{
+        if (create) {
+                if (mkdirat(ctx->cg_dirfd, CG_PAYLOAD, 0755) == 0)
+                        ctx->cg_payload_made = true;
+                else if (errno != EEXIST)
+                        return hook_error_set(err, errno, "creating the payload cgroup: %s", strerror(errno));
+        }
+        ctx->cg_payload = openat(ctx->cg_dirfd, CG_PAYLOAD, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (ctx->cg_payload < 0 && (create || errno != ENOENT))
+                return hook_error_set(err, errno, "opening the payload cgroup: %s", strerror(errno));
+        return 0;
+}
+
+int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        bool unified;
         int r;
 
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
-        r = cg_open_own(pid, &ctx->cgroup, &ctx->cg_dirfd, &ctx->cg_path, err);
+        r = cg_open_own(ctx->pid, &ctx->cgroup, &ctx->cg_dirfd, &ctx->cg_path, err);
         if (r < 0)
                 return hook_error_prefix(err, "finding the container's cgroup");
+        unified = ctx->cgroup == CG_ACT_UNIFIED;
         /* CVE-2022-0492: a v1 hierarchy root (release_agent) is never ours. */
         if (faccessat(ctx->cg_dirfd, "release_agent", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return hook_error_set(err, EPERM, "the container's cgroup holds release_agent; refusing");
-        r = clone_tree(ctx->cg_dirfd, "", false, err);
-        if (r < 0)
+        if (ctx->running) {
+                /* Restored cgroups come back owned by root: the only thing
+                 * to redo (criu put our mounts back). */
+                if (unified && (r = open_payload(ctx, false, err)) < 0)
+                        return r;
+                if (!p->userns)
+                        return 0;
+                r = chown_cgroup(ctx->cg_payload >= 0 ? ctx->cg_payload : ctx->cg_dirfd, p, err);
+                return r < 0 ? hook_error_prefix(err, "cgroup") : 0;
+        }
+        if ((r = cg_check_alone(ctx->cg_dirfd, ctx->pid, ctx->cg_path, err)) < 0)
+                return r;
+        /* Unified: the container runs in a child; the runtime's cgroup,
+         * with the limits, is bound read-only above it, so no file of it
+         * (not even one a controller toggle creates later) is writable
+         * from inside.  The child's own limits can only lower the
+         * parent's (cgroup-v2.rst, "Model of Delegation"). */
+        if (unified && (r = open_payload(ctx, true, err)) < 0)
+                return r;
+        ctx->cg_clone = clone_tree(ctx->cg_dirfd, "", unified, err);
+        if (ctx->cg_clone < 0)
                 return hook_error_prefix(err, "cloning the container's cgroup");
-        ctx->cg_clone = r;
+        if (unified) {
+                ctx->cg_payload_clone = clone_tree(ctx->cg_payload, "", false, err);
+                if (ctx->cg_payload_clone < 0)
+                        return hook_error_prefix(err, "cloning the payload cgroup");
+        }
         return 0;
 }
 
-static int attach(int mfd, int targetfd, const char *what, hook_error_t *err)
+/* ---------------------------------------------------------------- apply */
+
+/* What mounts_apply() did, to undo on failure. */
+struct undo {
+        struct fs_created created;
+        int mounts[PLAN_MAX_TMPFS + 4];
+        size_t n_mounts;
+};
+
+static void undo_run(struct undo *u, bool failed)
 {
+        while (u->n_mounts > 0) {
+                char path[64];
+                int fd = u->mounts[--u->n_mounts];
+
+                if (failed) {
+                        (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+                        (void)umount2(path, MNT_DETACH);
+                }
+                (void)close(fd);
+        }
+        fs_created_undo(&u->created, failed);
+}
+
+/* Attach MFD on TARGET unless that would propagate, and remember it. */
+static int attach(struct apply_ctx *ctx, struct undo *u, int mfd, int targetfd, const char *what, hook_error_t *err)
+{
+        uint64_t id = 0;
+
+        if (fs_mount_id(targetfd, "", &id) < 0 || is_shared(ctx, id))
+                return hook_error_set(err, EPERM,
+                                      "`%s` is on a mount with shared propagation: a mount there would appear in other "
+                                      "mount namespaces; use `slave` or `private` propagation", what);
         if (move_mount(mfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return hook_error_set(err, errno, "attaching the mount on `%s`: %s", what, strerror(errno));
+        if (u->n_mounts < ELEMENTSOF(u->mounts))
+                u->mounts[u->n_mounts++] = fcntl(mfd, F_DUPFD_CLOEXEC, 3);
         return 0;
 }
 
@@ -99,8 +346,8 @@ static int make_tmpfs(const struct plan *p, const struct plan_tmpfs *t, hook_err
         if (fsfd < 0)
                 return hook_error_set(err, errno, "fsopen tmpfs: %s (the hook needs Linux 5.2 or later)",
                                       strerror(errno));
-        if ((r = fsconfig_str(fsfd, "source", "tmpfs", err)) < 0 || (r = fsconfig_str(fsfd, "mode", t->mode, err)) < 0 || (r = fsconfig_str(fsfd, "size", t->size, err)) < 0 ||
-            (r = fsconfig_str(fsfd, "nr_inodes", t->nr_inodes, err)) < 0)
+        if ((r = fsconfig_str(fsfd, "source", "tmpfs", err)) < 0 || (r = fsconfig_str(fsfd, "mode", t->mode, err)) < 0 ||
+            (r = fsconfig_str(fsfd, "size", t->size, err)) < 0 || (r = fsconfig_str(fsfd, "nr_inodes", t->nr_inodes, err)) < 0)
                 return r;
         if (p->userns) {
                 (void)snprintf(num, sizeof(num), "%u", (unsigned)p->uid);
@@ -136,83 +383,48 @@ static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_e
 
 /* Mounts the runtime already made below a tmpfs destination (podman's
  * /run/.containerenv and volumes, Kubernetes' /run/secrets through
- * /var/run): their mount points, relative to the rootfs, outermost only. */
+ * /var/run): their mount points, relative to the rootfs, outermost only,
+ * opened before the tmpfs covers them. */
 struct submounts {
-        char **rel;
-        int *fd;        /* opened before the tmpfs covers them */
+        const char **rel;
+        int *fd;
         size_t n;
 };
 
 static void submounts_done(struct submounts *sm)
 {
-        while (sm->n > 0) {
-                sm->n--;
-                free(sm->rel[sm->n]);
-                if (sm->fd)
-                        closep(&sm->fd[sm->n]);
-        }
+        while (sm->n > 0)
+                closep(&sm->fd[--sm->n]);
         free(sm->rel);
         free(sm->fd);
 }
 
-static bool under(const char *path, const char *prefix)
+static int find_submounts(const struct apply_ctx *ctx, int target, struct submounts *sm, hook_error_t *err)
 {
-        size_t l = strlen(prefix);
-        return strncmp(path, prefix, l) == 0 && path[l] == '/';
-}
-
-static int find_submounts(int target, const char *rootfs, struct submounts *sm, hook_error_t *err)
-{
-        _cleanup_free_ char *mi = NULL, *prefix = NULL;
-        _cleanup_close_ int fd = -EBADF;
         char link[64], buf[PATH_MAX];
-        size_t len, i, keep = 0;
+        const char *prefix;
         ssize_t n;
-        char *line, *save = NULL;
+        size_t i;
 
         (void)snprintf(link, sizeof(link), "/proc/self/fd/%d", target);
         n = readlink(link, buf, sizeof(buf) - 1);
-        fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (n < 0 || fd < 0)
-                return hook_error_set(err, errno, "reading the container's mount table: %s", strerror(errno));
+        if (n < 0)
+                return hook_error_set(err, errno, "readlink of the target: %s", strerror(errno));
         buf[n] = '\0';
-        prefix = xstrdup(buf);
-        if (read_fd_capped(fd, 16u << 20, &mi, &len, err) < 0)
-                return hook_error_prefix(err, "mountinfo");
-        for (line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char mp[PATH_MAX];
-                /* field 5 is the mount point; paths with blanks are escaped
-                 * and cannot match our unescaped prefix: they are skipped. */
-                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && under(mp, prefix) && under(mp, rootfs)) {
-                        sm->rel = xrealloc(sm->rel, (sm->n + 1) * sizeof(*sm->rel));
-                        sm->rel[sm->n++] = xstrdup(mp + strlen(rootfs));
-                }
-        }
-        if (sm->n > 1)
-                qsort(sm->rel, sm->n, sizeof(*sm->rel), strcmp_ptrs);
-        /* Moving a mount moves what is mounted below it: keep the outermost. */
-        for (i = 0; i < sm->n; i++) {
-                if (keep > 0 && (under(sm->rel[i], sm->rel[keep - 1]) || streq(sm->rel[i], sm->rel[keep - 1]))) {
-                        free(sm->rel[i]);
+        if (!under(buf, ctx->rootfs_path))
+                return hook_error_set(err, EXDEV, "the target is not below the rootfs");
+        prefix = buf + strlen(ctx->rootfs_path);
+        sm->rel = xcalloc(ctx->n_sub + 1, sizeof(*sm->rel));
+        sm->fd = xcalloc(ctx->n_sub + 1, sizeof(*sm->fd));
+        /* Sorted: a mount below one already taken moves with it. */
+        for (i = 0; i < ctx->n_sub; i++) {
+                const char *m = ctx->sub[i];
+                if (!under(m, prefix) || (sm->n > 0 && (under(m, sm->rel[sm->n - 1]) || streq(m, sm->rel[sm->n - 1]))))
                         continue;
-                }
-                sm->rel[keep++] = sm->rel[i];
-        }
-        sm->n = keep;
-        sm->fd = xcalloc(sm->n, sizeof(*sm->fd));
-        for (i = 0; i < sm->n; i++)
-                sm->fd[i] = -EBADF;
-        return 0;
-}
-
-static int open_submounts(int rootfd, struct submounts *sm, hook_error_t *err)
-{
-        size_t i;
-
-        for (i = 0; i < sm->n; i++) {
-                sm->fd[i] = fs_open_in_root(rootfd, sm->rel[i], FS_NOFOLLOW, err);
-                if (sm->fd[i] < 0)
-                        return sm->fd[i];
+                sm->fd[sm->n] = fs_open_in_root(ctx->rootfd, m, FS_NOFOLLOW, err);
+                if (sm->fd[sm->n] < 0)
+                        return sm->fd[sm->n];
+                sm->rel[sm->n++] = m;
         }
         return 0;
 }
@@ -255,46 +467,114 @@ static int move_submounts(int mfd, const char *dest, const struct submounts *sm,
         return 0;
 }
 
-/* Mount one tmpfs; returns an fd on its root (the new mount, or the one
- * already there: *ret_existed), for writing files into it. */
-static int apply_tmpfs(int rootfd, const char *rootfs, const struct plan *p, const struct plan_tmpfs *t,
-                       bool *ret_existed, hook_error_t *err)
+/* Mount one tmpfs on its destination, on the boundary; returns an fd on
+ * its root, or -EXDEV when the destination is on another mount. */
+static int apply_tmpfs(struct apply_ctx *ctx, struct undo *u, const struct plan_tmpfs *t, hook_error_t *err)
 {
+        const struct plan *p = ctx->plan;
         _cleanup_close_ int target = -EBADF, mfd = -EBADF;
         _cleanup_(submounts_done) struct submounts sm = {};
-        struct statfs sfs;
+        bool existed = true;
+        uint64_t id;
         int r;
 
-        *ret_existed = false;
-        target = open_dir_in_root(rootfd, t->destination, FS_MKDIR, err);
+        target = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, err);
+        if (target == -ENOENT) {
+                existed = false;
+                target = open_dir_in_root(ctx->rootfd, t->destination, FS_MKDIR | FS_OWN_MOUNT, err);
+        }
         if (target < 0)
                 return target;
-        if (fs_is_mount_root(target, "") && fstatfs(target, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
-                *ret_existed = true;         /* restore or a second registration */
-                return TAKE_FD(target);
-        }
-        if ((r = find_submounts(target, rootfs, &sm, err)) < 0 || (r = open_submounts(rootfd, &sm, err)) < 0)
+        if ((r = find_submounts(ctx, target, &sm, err)) < 0)
                 return r;
         mfd = make_tmpfs(p, t, err);
         if (mfd < 0)
                 return mfd;
         /* Fill the still detached tmpfs: nobody else can see it yet. */
-        if (t->copyup && (r = copyup_tree(target, mfd, err)) < 0)
+        if (t->copyup && (r = copyup_tree(target, mfd, &p->reader, existed, err)) < 0)
                 return hook_error_prefix(err, "copying the image's content");
-        r = attach(mfd, target, t->destination, err);
-        if (r >= 0)
-                r = move_submounts(mfd, t->destination, &sm, err);
+        if ((r = attach(ctx, u, mfd, target, t->destination, err)) < 0)
+                return r;
+        if (fs_mount_id(mfd, "", &id) == 0)
+                fs_boundary_add(&ctx->boundary, id);
+        r = move_submounts(mfd, t->destination, &sm, err);
         return r < 0 ? r : TAKE_FD(mfd);
 }
 
-static int write_machine_id(int rootfd, const struct plan *p, hook_error_t *err)
+struct tmpfs_fds {
+        int run;        /* /run: ours, or the spec's own tmpfs */
+        int marker;     /* where the done marker lives */
+};
+
+/* The spec's own tmpfs at /run (containerd's default spec): as good as
+ * ours for /run/host and /run/machine-id, unless it is shared. */
+static int spec_run_tmpfs(struct apply_ctx *ctx)
 {
+        int fd = open_dir_in_root(ctx->rootfd, "/run", 0, NULL);
+        struct statfs sfs;
+        uint64_t id;
+
+        if (fd >= 0 && fs_is_mount_root(fd, "") && fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
+            fs_mount_id(fd, "", &id) == 0 && !is_shared(ctx, id)) {
+                fs_boundary_add(&ctx->boundary, id);
+                return fd;
+        }
+        closep(&fd);
+        return -EBADF;
+}
+
+static int apply_all_tmpfs(struct apply_ctx *ctx, struct undo *u, struct tmpfs_fds *ret, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        size_t i;
+
+        for (i = 0; i < p->n_tmpfs; i++) {
+                const char *dest = p->tmpfs[i].destination;
+                int fd;
+
+                if (p->tmpfs[i].skip)
+                        continue;
+                fd = apply_tmpfs(ctx, u, &p->tmpfs[i], err);
+                if (fd == -EXDEV && !streq(dest, "/run")) {
+                        /* A volume there keeps what systemd writes. */
+                        warn(ctx, "no tmpfs on `%s`: %s; leaving that mount alone", dest, err->msg);
+                        continue;
+                }
+                if (fd == -EXDEV)
+                        return hook_error_prefix(err, "tmpfs on `/run` (systemd needs a /run of its own)");
+                if (fd < 0)
+                        return hook_error_prefix(err, "tmpfs on `%s`", dest);
+                if (streq(dest, "/run"))
+                        ret->run = fd;
+                else if (ret->marker < 0)
+                        ret->marker = fd;
+                else
+                        (void)close(fd);
+        }
+        if (ret->run < 0 && p->spec_run_tmpfs)
+                ret->run = spec_run_tmpfs(ctx);
+        if (ret->run >= 0) {
+                closep(&ret->marker);
+                ret->marker = fcntl(ret->run, F_DUPFD_CLOEXEC, 3);
+        }
+        return 0;
+}
+
+/* /etc on the boundary, or -EXDEV. */
+static int open_etc(struct apply_ctx *ctx, hook_error_t *err)
+{
+        return open_dir_in_root(ctx->rootfd, "/etc", FS_MKDIR | FS_OWN_MOUNT, err);
+}
+
+static int write_machine_id(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
         _cleanup_close_ int etc = -EBADF, cur = -EBADF;
         char want[MACHINE_ID_LEN + 2], have[MACHINE_ID_LEN + 3] = {};
         struct stat st;
 
         (void)snprintf(want, sizeof(want), "%s\n", p->machine_id);
-        etc = open_dir_in_root(rootfd, "/etc", FS_MKDIR, err);
+        etc = open_etc(ctx, err);
         if (etc < 0)
                 return etc;
         if (fstatat(etc, "machine-id", &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -311,15 +591,16 @@ static int write_machine_id(int rootfd, const struct plan *p, hook_error_t *err)
         return fs_write_file_at(etc, "machine-id", want, 0444, owner_uid(p), owner_gid(p), err);
 }
 
-static int bind_machine_id(int rootfd, int runfd, const struct plan *p, hook_error_t *err)
+static int bind_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, hook_error_t *err)
 {
+        const struct plan *p = ctx->plan;
         _cleanup_close_ int etc = -EBADF, target = -EBADF, clone = -EBADF;
         char want[MACHINE_ID_LEN + 2];
         struct stat st;
         int r;
 
         (void)snprintf(want, sizeof(want), "%s\n", p->machine_id);
-        etc = open_dir_in_root(rootfd, "/etc", FS_MKDIR, err);
+        etc = open_etc(ctx, err);
         if (etc < 0)
                 return etc;
         target = openat(etc, "machine-id", O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -327,8 +608,10 @@ static int bind_machine_id(int rootfd, int runfd, const struct plan *p, hook_err
                 /* The rootfs is still writable at this point; runtimes make it
                  * read-only after the hooks. An empty file is a mount point. */
                 int fd = openat(etc, "machine-id", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-                if (fd >= 0)
+                if (fd >= 0) {
                         (void)close(fd);
+                        fs_created_record(&u->created, etc, "machine-id", false);
+                }
                 target = openat(etc, "machine-id", O_PATH | O_NOFOLLOW | O_CLOEXEC);
         }
         if (target < 0)
@@ -343,7 +626,7 @@ static int bind_machine_id(int rootfd, int runfd, const struct plan *p, hook_err
         clone = clone_tree(runfd, "machine-id", true, err);
         if (clone < 0)
                 return clone;
-        return attach(clone, target, "/etc/machine-id", err);
+        return attach(ctx, u, clone, target, "/etc/machine-id", err);
 }
 
 static int write_run_host(int runfd, const struct plan *p, hook_error_t *err)
@@ -367,219 +650,119 @@ static int write_run_host(int runfd, const struct plan *p, hook_error_t *err)
         return r;
 }
 
-/* Keep the runtime's limits on the container's own cgroup out of its reach:
- * every writable interface file but the delegated ones gets a read-only
- * bind of itself (cgroup-v2.rst, "Model of Delegation"). */
-static int protect_limit_files(int hostdir, int mounted, hook_error_t *err)
+/* The controllers systemd delegates to its units, where the container's
+ * cgroup has them: enabled for the payload, as systemd would have done it
+ * on its root.  Best effort: without them systemd boots, unaccounted. */
+static void enable_controllers(int dirfd)
 {
-        _cleanup_close_ int dfd = openat(hostdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        if (dfd < 0 || !(d = fdopendir(dfd)))
-                return hook_error_set(err, errno, "listing the cgroup: %s", strerror(errno));
-        dfd = -EBADF;
-        while (r >= 0 && (de = readdir(d))) {
-                _cleanup_close_ int clone = -EBADF, target = -EBADF;
-                struct stat st;
-
-                if (de->d_name[0] == '.' || cg_delegated_file(de->d_name))
-                        continue;
-                if (fstatat(mounted, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-                    !(st.st_mode & 0222))
-                        continue;
-                target = openat(mounted, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (target < 0)
-                        continue;
-                if (fs_is_mount_root(target, ""))
-                        continue;
-                clone = clone_tree(mounted, de->d_name, true, err);
-                r = clone < 0 ? clone : attach(clone, target, de->d_name, err);
-        }
-        closedir(d);
-        return r;
-}
-
-static int chown_cgroup(const struct apply_ctx *ctx, hook_error_t *err)
-{
-        static const char *const files[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks" };
-        const struct plan *p = ctx->plan;
+        static const char *const want[] = { "cpu", "io", "memory", "pids" };
+        _cleanup_close_ int fd = openat(dirfd, "cgroup.controllers", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        char have[512] = {}, *tok, *save = NULL;
         size_t i;
 
-        if (fchownat(ctx->cg_dirfd, "", p->uid, p->gid, AT_EMPTY_PATH) < 0)
-                return hook_error_set(err, errno, "chown the container's cgroup: %s", strerror(errno));
-        for (i = 0; i < ELEMENTSOF(files); i++)
-                if (fchownat(ctx->cg_dirfd, files[i], p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
-                        return hook_error_set(err, errno, "chown cgroup `%s`: %s", files[i], strerror(errno));
-        return 0;
+        if (fd < 0 || read(fd, have, sizeof(have) - 1) <= 0)
+                return;
+        for (tok = strtok_r(have, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+                for (i = 0; i < ELEMENTSOF(want); i++)
+                        if (streq(tok, want[i])) {
+                                _cleanup_close_ int sc = openat(dirfd, "cgroup.subtree_control",
+                                                                O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+                                char cmd[16];
+                                (void)snprintf(cmd, sizeof(cmd), "+%s", tok);
+                                if (sc >= 0)
+                                        (void)!write(sc, cmd, strlen(cmd));
+                        }
 }
 
-static int apply_cgroup(int rootfd, struct apply_ctx *ctx, hook_error_t *err)
+static int apply_cgroup(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 {
-        const char *dest = ctx->cgroup == CG_ACT_UNIFIED ? "/sys/fs/cgroup" : "/sys/fs/cgroup/systemd";
-        _cleanup_close_ int target = -EBADF;
+        const struct plan *p = ctx->plan;
+        bool unified = ctx->cgroup == CG_ACT_UNIFIED;
+        const char *dest = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/systemd";
+        _cleanup_close_ int target = -EBADF, inner = -EBADF;
         int r;
 
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
-        /* Always stack our bind: the mount already there may be the
-         * runtime's own bind of the same directory (crun mounts it rw and
-         * makes it read-only after the hooks), indistinguishable by
-         * inode.  Re-runs are caught by the marker in mounts_apply(). */
-        target = open_dir_in_root(rootfd, dest, 0, err);
+        /* The runtime's mount there (no symlink on the way); always stack
+         * our bind: crun mounts it rw and makes it read-only after the
+         * hooks, by its own fd. */
+        target = open_dir_in_root(ctx->rootfd, dest, FS_NO_SYMLINKS, err);
         if (target < 0)
                 return target;
-        r = attach(ctx->cg_clone, target, dest, err);
-        if (r >= 0 && ctx->cgroup == CG_ACT_UNIFIED)
-                r = protect_limit_files(ctx->cg_dirfd, ctx->cg_clone, err);
-        return r;
-}
-
-static bool is_rootfs(int fd, const struct apply_ctx *ctx)
-{
-        struct stat st;
-
-        return fstat(fd, &st) == 0 && st.st_dev == ctx->rootfs_dev && st.st_ino == ctx->rootfs_ino;
-}
-
-/* Before pivot_root the rootfs sits at its bundle path in the container's
- * namespace; when the container already runs (runc restore re-runs the
- * hooks on the restored process) it is "/" (*ret_running).  Either way it
- * must be the directory the host sees at the bundle path. */
-static int open_rootfs(const struct apply_ctx *ctx, bool *ret_running, hook_error_t *err)
-{
-        int fd = open(ctx->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-        *ret_running = false;
-        if (fd >= 0 && is_rootfs(fd, ctx))
-                return fd;
-        if (fd >= 0)
-                (void)close(fd);
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0 && is_rootfs(fd, ctx)) {
-                *ret_running = true;
-                return fd;
+        if (unified) {
+                if ((r = write_pid(ctx->cg_payload, "cgroup.procs", ctx->pid)) < 0)
+                        return hook_error_set(err, -r, "moving the container into its payload cgroup: %s",
+                                              strerror(-r));
+                ctx->cg_moved = true;
         }
-        if (fd >= 0)
-                (void)close(fd);
-        return hook_error_set(err, EXDEV, "`%s` in the container's mount namespace is not the bundle's rootfs",
-                              ctx->rootfs_path);
+        if (p->userns && (r = chown_cgroup(unified ? ctx->cg_payload : ctx->cg_dirfd, p, err)) < 0)
+                return r;
+        if ((r = attach(ctx, u, ctx->cg_clone, target, dest, err)) < 0 || !unified)
+                return r;
+        inner = openat(ctx->cg_clone, CG_PAYLOAD, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (inner < 0)
+                return hook_error_set(err, errno, "the payload cgroup in the bind: %s", strerror(errno));
+        return attach(ctx, u, ctx->cg_payload_clone, inner, "/sys/fs/cgroup/" CG_PAYLOAD, err);
 }
 
-/* "Done" marker for a second registration: it holds the inode of the
- * container's mount namespace, which no image can know in advance (an
- * image may ship a file of that name, and copy-up would bring it in). */
-#define DONE_MARKER ".oci-systemd-hook"
-
-static void marker_text(char buf[64])
-{
-        struct stat st;
-
-        (void)snprintf(buf, 64, "mntns:%lu\n", stat("/proc/self/ns/mnt", &st) == 0 ? (unsigned long)st.st_ino : 0UL);
-}
-
-static bool already_done(int dirfd)
-{
-        _cleanup_close_ int fd = -EBADF;
-        char want[64], have[64] = {};
-
-        if (dirfd < 0)
-                return false;
-        fd = openat(dirfd, DONE_MARKER, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        marker_text(want);
-        return fd >= 0 && read(fd, have, sizeof(have) - 1) > 0 && streq(have, want);
-}
-
-struct tmpfs_fds {
-        int run;        /* /run: ours, or the spec's own tmpfs */
-        int marker;     /* where the done marker lives */
-};
-
-/* Mount the planned tmpfs. */
-static int apply_all_tmpfs(int rootfd, const char *rootfs, const struct plan *p, struct tmpfs_fds *ret,
-                           hook_error_t *err)
-{
-        size_t i;
-
-        for (i = 0; i < p->n_tmpfs; i++) {
-                bool existed;
-                int fd;
-
-                if (p->tmpfs[i].skip)
-                        continue;
-                fd = apply_tmpfs(rootfd, rootfs, p, &p->tmpfs[i], &existed, err);
-                if (fd < 0)
-                        return hook_error_prefix(err, "tmpfs on `%s`", p->tmpfs[i].destination);
-                if (streq(p->tmpfs[i].destination, "/run"))
-                        ret->run = fd;
-                else if (ret->marker < 0)
-                        ret->marker = fd;
-                else
-                        (void)close(fd);
-        }
-        if (ret->run < 0 && p->spec_run_tmpfs) {
-                struct statfs sfs;
-                int fd = open_dir_in_root(rootfd, "/run", 0, err);
-                if (fd >= 0 && fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
-                        ret->run = fd;
-                else if (fd >= 0)
-                        (void)close(fd);
-        }
-        if (ret->run >= 0) {
-                closep(&ret->marker);
-                ret->marker = fcntl(ret->run, F_DUPFD_CLOEXEC, 3);
-        }
-        return 0;
-}
-
-static int apply_rest(int rootfd, struct apply_ctx *ctx, int runfd, hook_error_t *err)
+static int apply_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
         int r = 0;
 
         if (p->mid_method == MID_WRITE)
-                r = write_machine_id(rootfd, p, err);
+                r = write_machine_id(ctx, err);
         else if (p->mid_method == MID_BIND_FROM_RUN && runfd >= 0)
-                r = bind_machine_id(rootfd, runfd, p, err);
-        if (r < 0)
-                return hook_error_prefix(err, "machine-id");
-        if (p->run_host && runfd >= 0 && (r = write_run_host(runfd, p, err)) < 0)
-                return hook_error_prefix(err, "/run/host");
-        r = apply_cgroup(rootfd, ctx, err);
-        return r < 0 ? hook_error_prefix(err, "cgroup") : 0;
+                r = bind_machine_id(ctx, u, runfd, err);
+        if (r == -EXDEV) {
+                warn(ctx, "not setting /etc/machine-id: %s", err->msg);
+                return 0;
+        }
+        return r;
+}
+
+static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        struct tmpfs_fds fds = { -EBADF, -EBADF };
+        char marker[64];
+        int r;
+
+        r = apply_all_tmpfs(ctx, u, &fds, err);
+        if (r >= 0 && p->run_host && fds.run >= 0 && (r = write_run_host(fds.run, p, err)) < 0)
+                r = hook_error_prefix(err, "/run/host");
+        if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "cgroup");
+        /* Last: on a writable rootfs it replaces a file of the image. */
+        if (r >= 0 && (r = apply_machine_id(ctx, u, fds.run, err)) < 0)
+                r = hook_error_prefix(err, "machine-id");
+        marker_text(marker);
+        if (r >= 0 && fds.marker >= 0)
+                r = fs_write_file_at(fds.marker, DONE_MARKER, marker, 0444, (uid_t)-1, (gid_t)-1, err);
+        closep(&fds.run);
+        closep(&fds.marker);
+        return r;
 }
 
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        _cleanup_close_ int rootfd = -EBADF;
-        struct tmpfs_fds fds = { -EBADF, -EBADF };
-        char marker[64];
-        bool running;
+        struct undo u = {};
         int r;
 
-        rootfd = open_rootfs(ctx, &running, err);
-        if (rootfd < 0)
-                return rootfd;
         if (p->userns)
                 fs_set_mkdir_owner(p->uid, p->gid);
-        /* Restored cgroups come back owned by root: redo this every time. */
-        if (ctx->cgroup != CG_ACT_NONE && p->userns && (r = chown_cgroup(ctx, err)) < 0)
-                return hook_error_prefix(err, "cgroup");
-        /* The container already runs (runc restore after criu put our
-         * mounts back): everything else is in place. */
-        if (running)
-                return 0;
-        r = apply_all_tmpfs(rootfd, ctx->rootfs_path, p, &fds, err);
-        /* Registered at two stages: the marker says the rest is done. */
-        if (r >= 0 && !already_done(fds.marker)) {
-                r = apply_rest(rootfd, ctx, fds.run, err);
-                marker_text(marker);
-                if (r >= 0 && fds.marker >= 0)
-                        r = fs_write_file_at(fds.marker, DONE_MARKER, marker, 0444, (uid_t)-1, (gid_t)-1, err);
+        fs_set_boundary(&ctx->boundary);
+        fs_set_created_log(&u.created);
+        r = apply_all(ctx, &u, err);
+        fs_set_created_log(NULL);
+        fs_set_boundary(NULL);
+        undo_run(&u, r < 0);
+        if (r >= 0) {
+                ctx->committed = true;
+                if (ctx->cgroup == CG_ACT_UNIFIED)
+                        enable_controllers(ctx->cg_dirfd);
         }
-        closep(&fds.run);
-        closep(&fds.marker);
         return r;
 }

@@ -2,30 +2,57 @@
 #ifndef OSH_MOUNTS_H
 #define OSH_MOUNTS_H
 
+#include "fsutil.h"
 #include "plan.h"
 
-/* What the executor needs from the host side, gathered before setns. */
+#define APPLY_MAX_WARNINGS 8
+
+/* What the executor knows and holds across its phases.  The order
+ * (hook.c apply()):
+ *   ns_check_init()        host: the pid is the container's init
+ *   mounts_check()         in the container's mount namespace: the rootfs,
+ *                          its propagation, what the runtime mounted,
+ *                          whether an earlier run did everything already
+ *   mounts_prepare_host()  host: the container's cgroup (nothing changed
+ *                          yet but an empty "payload" child)
+ *   mounts_apply()         in the container's namespace: every change
+ * A failure anywhere leaves nothing behind: what mounts_apply() did is
+ * undone there, apply_ctx_done() removes the payload cgroup unless
+ * mounts_apply() succeeded. */
 struct apply_ctx {
         const struct plan *plan;
+        pid_t pid;
         const char *rootfs_path;    /* as the runtime mounted it */
         dev_t rootfs_dev;           /* host view of the rootfs, to verify */
         ino_t rootfs_ino;
+        bool running;               /* already pivoted (runc restore) */
+        bool done;                  /* an earlier registration did it all */
+        bool committed;             /* mounts_apply() succeeded */
+        int rootfd;                 /* the rootfs in the container's namespace */
+        struct fs_boundary boundary;
+        /* the container's namespace as mounts_check() found it */
+        uint64_t *shared;           /* ids of mounts with shared propagation */
+        size_t n_shared;
+        char **sub;                 /* mount points below the rootfs, relative */
+        size_t n_sub;
         enum cg_action cgroup;      /* may differ from plan->cgroup after probing */
-        int cg_dirfd;               /* own cgroup dir, on the host */
-        int cg_clone;               /* detached open_tree() clone of it */
+        int cg_dirfd;               /* the container's cgroup, on the host */
+        int cg_payload;             /* unified: its child the container runs in */
+        bool cg_payload_made, cg_moved;
+        int cg_clone;               /* detached clone of cg_dirfd (unified: read-only) */
+        int cg_payload_clone;       /* detached read-write clone of cg_payload */
         char *cg_path;
+        char warnings[APPLY_MAX_WARNINGS][256];
+        size_t n_warnings;
 };
+
+#define CG_PAYLOAD "payload"
 
 void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p);
 void apply_ctx_done(struct apply_ctx *ctx);
 
-/* Host side: open the container's own cgroup and clone it (open_tree
- * needs the source in the caller's mount namespace). */
-int mounts_prepare_host(struct apply_ctx *ctx, pid_t pid, hook_error_t *err);
-
-/* In the container's mount namespace, before pivot_root: carry out the
- * plan.  Idempotent: what is already in place (second registration, runc
- * restore after criu put the mounts back) is left alone. */
+int mounts_check(struct apply_ctx *ctx, hook_error_t *err);
+int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err);
 
 #endif

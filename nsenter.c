@@ -8,6 +8,7 @@
 #include <sys/pidfd.h>
 #include <sys/vfs.h>
 
+#include "mountinfo.h"
 #include "nsenter.h"
 
 bool ns_pid_alive(pid_t pid)
@@ -19,7 +20,7 @@ bool ns_pid_alive(pid_t pid)
 void ns_target_init(struct ns_target *t)
 {
         memset(t, 0, sizeof(*t));
-        t->pidfd = t->nsfd = t->selfns = -EBADF;
+        t->pidfd = t->nsfd = t->selfns = t->ownns = -EBADF;
 }
 
 void ns_target_done(struct ns_target *t)
@@ -27,6 +28,7 @@ void ns_target_done(struct ns_target *t)
         closep(&t->pidfd);
         closep(&t->nsfd);
         closep(&t->selfns);
+        closep(&t->ownns);
 }
 
 static int check_procfs(hook_error_t *err)
@@ -79,7 +81,8 @@ int ns_open_target(pid_t pid, struct ns_target *t, hook_error_t *err)
                                       errno == ENOENT ? "no such process (it exited before the hook ran)"
                                                       : strerror(errno));
         t->selfns = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (t->selfns < 0 || fstatat(t->selfns, "mnt", &self, 0) < 0 || fstat(t->nsfd, &target) < 0)
+        t->ownns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (t->selfns < 0 || t->ownns < 0 || fstat(t->ownns, &self) < 0 || fstat(t->nsfd, &target) < 0)
                 return hook_error_set(err, errno, "stat mount namespaces: %s", strerror(errno));
         /* The pidfd was opened before the /proc lookup: if the process is
          * still alive now, nsfd belongs to it and not to a recycled pid. */
@@ -91,6 +94,19 @@ int ns_open_target(pid_t pid, struct ns_target *t, hook_error_t *err)
                                       "mount namespace): refusing to mount on the host", (int)pid);
         t->ino = target.st_ino;
         t->dev = target.st_dev;
+        t->own_ino = self.st_ino;
+        t->own_dev = self.st_dev;
+        return 0;
+}
+
+int ns_leave(struct ns_target *t, hook_error_t *err)
+{
+        struct stat now;
+
+        if (setns(t->ownns, CLONE_NEWNS) < 0)
+                return hook_error_set(err, errno, "returning to the hook's mount namespace: %s", strerror(errno));
+        if (fstatat(t->selfns, "mnt", &now, 0) < 0 || now.st_ino != t->own_ino || now.st_dev != t->own_dev)
+                return hook_error_set(err, EIO, "did not return to the hook's mount namespace");
         return 0;
 }
 
@@ -108,5 +124,55 @@ int ns_join(struct ns_target *t, hook_error_t *err)
                                       strerror(errno));
         if (fstatat(t->selfns, "mnt", &now, 0) < 0 || now.st_ino != t->ino || now.st_dev != t->dev)
                 return hook_error_set(err, EIO, "joined the wrong mount namespace");
+        return 0;
+}
+
+struct init_scan {
+        const char *rootfs;
+        size_t rootfs_len;
+        bool root_mount, proc_mount;
+};
+
+static int init_scan_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t *err)
+{
+        struct init_scan *s = userdata;
+        const char *mp = e->mount_point;
+
+        (void)err;
+        if (strncmp(mp, s->rootfs, s->rootfs_len) != 0)
+                return 0;
+        if (mp[s->rootfs_len] == '\0')
+                s->root_mount = true;
+        else if (streq(mp + s->rootfs_len, "/proc") && streq(e->fstype, "proc"))
+                s->proc_mount = true;
+        return 0;
+}
+
+int ns_check_init(const struct ns_target *t, const char *rootfs, dev_t dev, ino_t ino, bool want_proc,
+                  bool *ret_running, hook_error_t *err)
+{
+        struct init_scan s = { .rootfs = rootfs, .rootfs_len = strlen(rootfs) };
+        char path[64];
+        struct stat st;
+        int r;
+
+        *ret_running = false;
+        (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)t->pid);
+        if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
+                /* already pivoted into the rootfs: a re-run (runc restore) */
+                *ret_running = true;
+                return alive(t, err);
+        }
+        (void)snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t->pid);
+        r = mountinfo_foreach_path(path, init_scan_cb, &s, err);
+        if (r < 0)
+                return hook_error_prefix(err, "container process %d", (int)t->pid);
+        if ((r = alive(t, err)) < 0)
+                return r;
+        if (!s.root_mount || (want_proc && !s.proc_mount))
+                return hook_error_set(err, EPERM,
+                                      "process %d is not the container's init: its mount namespace has no %s at "
+                                      "`%.200s` as the runtime makes it; refusing to touch it",
+                                      (int)t->pid, !s.root_mount ? "rootfs mount" : "procfs", rootfs);
         return 0;
 }

@@ -56,10 +56,15 @@ static bool spec_mounts(const struct oci_config *c, const char *dest)
         return spec_mount(c, dest) != NULL;
 }
 
-static bool spec_mounts_tmpfs(const struct oci_config *c, const char *dest)
+static bool spec_mounts_type(const struct oci_config *c, const char *dest, const char *type)
 {
         const struct oci_mount *m = spec_mount(c, dest);
-        return m && m->type && streq(m->type, "tmpfs");
+        return m && m->type && streq(m->type, type);
+}
+
+static bool spec_mounts_tmpfs(const struct oci_config *c, const char *dest)
+{
+        return spec_mounts_type(c, dest, "tmpfs");
 }
 
 static void plan_tmpfs(const struct oci_config *c, struct plan *p)
@@ -159,6 +164,12 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
         ret->run_host = !ret->tmpfs[0].skip || ret->spec_run_tmpfs;
         plan_cgroup(in, ret);
         ret->userns = spec_host_root(c, &ret->uid, &ret->gid);
+        ret->spec_proc = spec_mounts_type(c, "/proc", "proc");
+        ret->reader = (struct copy_reader){
+                .userns = ret->userns, .uid = ret->uid, .gid = ret->gid,
+                .uid_maps = c->uid_maps, .n_uid_maps = c->n_uid_maps,
+                .gid_maps = c->gid_maps, .n_gid_maps = c->n_gid_maps,
+        };
         if (c->has_userns && !ret->userns)
                 warn(ret, "%s", "user namespace without a mapping for root: leaving ownership alone");
         if (c->mount_label && c->mount_label[0] && in->selinux_enabled)

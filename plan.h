@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cgroup.h"
+#include "copyup.h"
 #include "detect.h"
 #include "machineid.h"
 #include "spec.h"
@@ -36,6 +37,8 @@ struct plan {
         const char *mid_skip_reason;
         bool run_host;              /* write /run/host/container-{manager,uuid} */
         bool spec_run_tmpfs;        /* the spec's own /run is a tmpfs: use it */
+        bool spec_proc;             /* the spec mounts procfs at /proc */
+        struct copy_reader reader;  /* who reads what copy-up copies */
         enum cg_action cgroup;
         bool userns;                /* chown what we create to the mapped root */
         uid_t uid;

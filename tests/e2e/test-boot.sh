@@ -178,12 +178,13 @@ boot_case() {
         # 3. tmpfs
         check_tmpfs "$label" "$rt" "$name" "$mi"
 
-        # 4. own cgroup writable: systemd made init.scope
+        # 4. own cgroup writable: systemd made init.scope in the payload
+        # child the hook moved it to (the runtime's cgroup holds the limits)
         x=$(e2e_exec "$rt" "$name" cat /proc/1/cgroup 2>&1) || true
-        if grep -qx '0::/init.scope' <<<"$x" && [[ -d $(unified_root)$cg/init.scope ]]; then
-            ok "$label: systemd created init.scope (inside 0::/init.scope, host $(unified_root)$cg/init.scope)"
+        if grep -qx '0::/payload/init.scope' <<<"$x" && [[ -d $(unified_root)$cg/payload/init.scope ]]; then
+            ok "$label: systemd created init.scope (inside 0::/payload/init.scope, host $(unified_root)$cg/payload/init.scope)"
         else
-            fail "$label: systemd created init.scope (inside: $(grep '^0::' <<<"$x" || echo "$x"); host: $(find "$(unified_root)$cg" -maxdepth 1 -mindepth 1 -type d 2>&1 | tr '\n' ' '))"
+            fail "$label: systemd created init.scope (inside: $(grep '^0::' <<<"$x" || echo "$x"); host: $(find "$(unified_root)$cg" -maxdepth 2 -mindepth 1 -type d 2>&1 | tr '\n' ' '))"
         fi
 
         # 5. nothing of the host hierarchy writable
@@ -234,18 +235,24 @@ check_confined() {
     local ur
     ur=$(unified_root)
     # the cgroup2 mount on top of /sys/fs/cgroup is the container's own
-    # directory (host view: its root field is the cgroupsPath), and no
-    # cgroup2 mount anywhere in the container has another root
+    # directory (host view: its root field is the cgroupsPath), read-only,
+    # with its payload child read-write on top of /sys/fs/cgroup/payload,
+    # and no cgroup2 mount anywhere in the container has another root
     top=$(mi_top "$hmi" /sys/fs/cgroup)
     # shellcheck disable=SC2086
     set -- $top
-    [[ ${1:-} == cgroup2 && ${3:-} == "$cg" && ,${2:-}, == *,rw,* ]] ||
+    [[ ${1:-} == cgroup2 && ${3:-} == "$cg" && ,${2:-}, == *,ro,* ]] ||
         bad+=" top of /sys/fs/cgroup=[${top:-none}]"
+    top=$(mi_top "$hmi" /sys/fs/cgroup/payload)
+    # shellcheck disable=SC2086
+    set -- $top
+    [[ ${1:-} == cgroup2 && ${3:-} == "$cg/payload" && ,${2:-}, == *,rw,* ]] ||
+        bad+=" top of /sys/fs/cgroup/payload=[${top:-none}]"
     out=$(awk -v cg="$cg" '{ for (i = 7; $i != "-"; i++) ;
         if ($(i + 1) == "cgroup2" && $4 != cg && index($4, cg "/") != 1) print $5 "@" $4 }' "$hmi")
     [[ -z $out ]] || bad+=" foreign cgroup2 roots: ${out//$'\n'/ }"
     # inside: only the own subtree is listed
-    out=$(e2e_exec "$rt" "$name" ls /sys/fs/cgroup 2>&1 | tr '\n' ' ') || true
+    out=$(e2e_exec "$rt" "$name" ls /sys/fs/cgroup /sys/fs/cgroup/payload 2>&1 | tr '\n' ' ') || true
     [[ " $out" == *" init.scope "* && " $out" != *" osh-e2e "* ]] ||
         bad+=" ls /sys/fs/cgroup: $out"
     e2e_check "$label: /sys/fs/cgroup inside is the own subtree $cg only${bad:+ (bad:$bad)}" \
@@ -266,6 +273,9 @@ check_confined() {
         if e2e_exec "$rt" "$name" sh -c "echo $w >/sys/fs/cgroup/$f" 2>/dev/null; then
             bad+=" write of $w to $f succeeded;"
         fi
+        # the payload's own copy may be written: it can only lower the
+        # runtime's limit above it, which must stay as it was
+        e2e_exec "$rt" "$name" sh -c "echo $w >/sys/fs/cgroup/payload/$f" 2>/dev/null || true
         v1=$(cat "$ur$cg/$f" 2>&1) || true
         [[ $v0 == "$v1" ]] || bad+=" host $f changed $v0 -> $v1;"
         if [[ $f == hugetlb.2MB.max && $v1 != "$LIMIT" ]]; then

@@ -31,7 +31,7 @@ static void copy_setup(struct copy *c, const struct tu_node *nodes, size_t n)
 static int copy_run(const struct copy *c, hook_error_t *err)
 {
         _cleanup_close_ int s = tu_open_dir(c->src), d = tu_open_dir(c->dst);
-        return copyup_tree(s, d, err);
+        return copyup_tree(s, d, NULL, false, err);
 }
 
 static void copy_done(struct copy *c)
@@ -331,22 +331,43 @@ START_TEST(test_copy_entries)
 }
 END_TEST
 
-/* A sparse file just over COPYUP_MAX_BYTES (reads as zeros): refused. */
+/* A sparse file far over COPYUP_MAX_BYTES costs only its data (a hole
+ * copied as zeros would fill tmpfs pages outside the container's memory
+ * limit); data over the cap is refused. */
 START_TEST(test_copy_bytes)
 {
         struct copy c;
         hook_error_t err = {};
-        _cleanup_free_ char *big = NULL;
+        _cleanup_free_ char *big = NULL, *copied = NULL;
+        struct stat st;
         int fd;
 
         copy_setup(&c, NULL, 0);
-        big = tu_join(c.src, "big");
+        big = tu_join(c.src, "sparse");
         fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(ftruncate(fd, (off_t)COPYUP_MAX_BYTES + 1), 0);
+        ck_assert_int_eq(ftruncate(fd, (off_t)120 << 20), 0);
+        ck_assert_int_eq(pwrite(fd, "tail", 4, ((off_t)120 << 20) - 4), 4);
         (void)close(fd);
-        ck_assert_err(copy_run(&c, &err), &err, "more than 67108864 bytes to copy");
-        ck_assert_ptr_nonnull(strstr(err.msg, "big"));
+        ck_assert_ok(copy_run(&c, &err), &err);
+        copied = tu_join(c.dst, "sparse");
+        ck_assert_int_eq(stat(copied, &st), 0);
+        ck_assert_int_eq(st.st_size, (off_t)120 << 20);
+        ck_assert_int_lt(st.st_blocks * 512, 1 << 20);
+        copy_done(&c);
+
+        copy_setup(&c, NULL, 0);
+        free(big);
+        big = tu_join(c.src, "dense");
+        fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        for (size_t done = 0; done <= COPYUP_MAX_BYTES; done += 65536) {
+                static const char chunk[65536] = { 1 };
+                ck_assert_int_eq(write(fd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+        }
+        (void)close(fd);
+        ck_assert_err(copy_run(&c, &err), &err, "more than 16777216 bytes to copy");
+        ck_assert_ptr_nonnull(strstr(err.msg, "dense"));
         copy_done(&c);
 }
 END_TEST
