@@ -75,17 +75,19 @@ int mountinfo_parse_line(char *line, struct mountinfo_entry *e)
         for (;;) {
                 char *before = rest;
                 f = field(&rest);
-                if (!f)
+                if (!f || !rest)
                         return -EINVAL;
-                if (streq(f, "-")) {
-                        if (before == opt_start)
-                                e->optional = "";
-                        else {
-                                before[-1] = '\0';   /* the blank before "-" */
-                                e->optional = opt_start;
-                        }
-                        break;
+                if (!streq(f, "-")) {
+                        rest[-1] = ' ';      /* keep the optional fields one string */
+                        continue;
                 }
+                if (before == opt_start) {
+                        e->optional = "";
+                } else {
+                        before[-1] = '\0';   /* the blank before "-" */
+                        e->optional = opt_start;
+                }
+                break;
         }
         e->fstype = field(&rest);
         e->source = field(&rest);

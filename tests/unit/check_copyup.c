@@ -372,10 +372,45 @@ START_TEST(test_copy_bytes)
 }
 END_TEST
 
+/* ---- who may read: the container's root ---------------------------------------- */
+static const struct id_map umap[] = { { 0, 100000, 65536 } }, gmap[] = { { 0, 100000, 65536 } };
+static const struct {
+        bool userns;
+        mode_t mode;
+        uid_t uid;
+        gid_t gid;
+        bool ok;
+} readers[] = {
+        { false, S_IFDIR | 0700, 0, 0, true },              /* host root reads its image */
+        { true, S_IFDIR | 0700, 100000, 100000, true },     /* mapped: CAP_DAC_OVERRIDE */
+        { true, S_IFDIR | 0700, 100005, 100005, true },
+        { true, S_IFDIR | 0700, 0, 0, false },              /* unmapped owner and group */
+        { true, S_IFDIR | 0755, 0, 0, true },
+        { true, S_IFDIR | 0744, 0, 0, false },              /* r without x: not listable */
+        { true, S_IFREG | 0600, 0, 0, false },
+        { true, S_IFREG | 0604, 0, 0, true },
+        { true, S_IFREG | 0640, 0, 100000, true },          /* group is root's */
+        { true, S_IFREG | 0600, 100000, 0, true },          /* owner is root, group unmapped */
+        { true, S_IFREG | 0060, 100000, 0, false },         /* owner bits decide for the owner */
+        { true, S_IFREG | 0600, 100000, 200000, true },
+        { true, S_IFREG | 0004, 200000, 100000, false },    /* group bits for the group */
+};
+
+START_TEST(test_reader)
+{
+        struct copy_reader r = { .userns = readers[_i].userns, .uid = 100000, .gid = 100000,
+                                 .uid_maps = umap, .n_uid_maps = 1, .gid_maps = gmap, .n_gid_maps = 1 };
+        struct stat st = { .st_mode = readers[_i].mode, .st_uid = readers[_i].uid, .st_gid = readers[_i].gid };
+
+        ck_assert_int_eq(copy_reader_may_read(&r, &st), readers[_i].ok);
+}
+END_TEST
+
 static Suite *copyup_suite(void)
 {
         Suite *s = suite_create("copyup");
 
+        TU_TCASE(s, "reader", 0, TU_LOOP(test_reader, readers));
         TU_TCASE(s, "copy", 0, TU_TEST(test_copy_attrs), TU_TEST(test_copy_content),
                  TU_TEST(test_copy_host_links), TU_TEST(test_copy_skips_socket),
                  TU_TEST(test_copy_skips_device), TU_TEST(test_copy_hard_links));

@@ -482,6 +482,68 @@ START_TEST(test_read_bad_fd)
 }
 END_TEST
 
+/* The state's writer keeps the pipe open: reading ends once one whole
+ * document arrived (brackets inside strings and escaped quotes do not
+ * count), not at EOF; a document still open waits for more. */
+static const struct {
+        const char *text;
+        bool complete;
+} documents[] = {
+        { "{\"a\": 1}", true },
+        { "  [1, [2], {\"x\": []}]", true },
+        { "{\"s\": \"}]}\\\"}\"}", true },
+        { "{\"s\": \"\\\\\"}", true },
+        { "{\"a\": {\"b\": 1}", false },
+        { "{\"s\": \"}\\\"}", false },
+};
+
+START_TEST(test_read_document_open_pipe)
+{
+        int p[2];
+        _cleanup_free_ char *buf = NULL;
+        hook_error_t err = {};
+        struct timespec t0, t1;
+        size_t len = 0;
+        int r;
+
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC | (documents[_i].complete ? 0 : O_NONBLOCK)), 0);
+        ck_assert_int_eq(write(p[1], documents[_i].text, strlen(documents[_i].text)),
+                         (ssize_t)strlen(documents[_i].text));
+        (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = read_json_document(p[0], 4096, 50, &buf, &len, &err);
+        (void)clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (documents[_i].complete) {
+                ck_assert_ok(r, &err);
+                ck_assert_str_eq(buf, documents[_i].text);
+                ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 3);
+        } else {
+                /* no end of document: still reading (EAGAIN on the
+                 * non-blocking pipe stands for "would block") */
+                ck_assert_int_eq(r, -EAGAIN);
+        }
+        (void)close(p[0]);
+        (void)close(p[1]);
+}
+END_TEST
+
+/* What follows the document within the settle time is kept, so that the
+ * parser refuses trailing garbage as before. */
+START_TEST(test_read_document_trailing)
+{
+        int p[2];
+        _cleanup_free_ char *buf = NULL;
+        hook_error_t err = {};
+        size_t len = 0;
+
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        ck_assert_int_eq(write(p[1], "{} x", 4), 4);
+        ck_assert_int_eq(close(p[1]), 0);
+        ck_assert_ok(read_json_document(p[0], 4096, 1000, &buf, &len, &err), &err);
+        ck_assert_str_eq(buf, "{} x");
+        (void)close(p[0]);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
         Suite *s = suite_create("json");
@@ -493,7 +555,8 @@ static Suite *json_suite(void)
         TU_TCASE(s, "getters", 0, TU_LOOP(test_typed_getters, typed), TU_TEST(test_typed_values));
         TU_TCASE(s, "read_fd_capped", 30, TU_LOOP(test_read_capped_pipe, capped),
                  TU_TEST(test_read_capped_file), TU_TEST(test_read_capped_endless),
-                 TU_TEST(test_read_bad_fd));
+                 TU_TEST(test_read_bad_fd), TU_LOOP(test_read_document_open_pipe, documents),
+                 TU_TEST(test_read_document_trailing));
         return s;
 }
 

@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "fsutil.h"
 #include "inject.h"
+#include "log.h"
 #include "testutil.h"
 
 /* ---- path_clean --------------------------------------------------------- */
@@ -626,11 +627,52 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* ---- log_escape: image-chosen names reach messages ---------------------------- */
+static const struct {
+        const char *in, *out;
+} escapes[] = {
+        { "plain `name` ok", "plain `name` ok" },
+        { "a\nb\rc\td", "a\\x0a" "b\\x0d" "c\\x09" "d" },
+        { "\x1b[2J\x1b]0;title\x07", "\\x1b[2J\\x1b]0;title\\x07" },
+        { "del\x7f", "del\\x7f" },
+        { "raw C1 \x9b" "31m", "raw C1 \\x9b" "31m" },                    /* not UTF-8 */
+        { "utf8 C1 \xc2\x9b" "31m", "utf8 C1 \\u009b31m" },
+        { "bidi \xe2\x80\xae" "evil\xe2\x80\xac", "bidi \\u202eevil\\u202c" },
+        { "isolate \xe2\x81\xa6x\xe2\x81\xa9", "isolate \\u2066x\\u2069" },
+        { "marks \xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "marks \\u200e\\u200f\\u061c" },
+        { "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x90\xb3", "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x90\xb3" },
+        { "overlong \xc0\xaf", "overlong \\xc0\\xaf" },
+        { "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80" },
+        { "cut \xe2\x80", "cut \\xe2\\x80" },
+};
+
+START_TEST(test_log_escape)
+{
+        char out[256];
+
+        log_escape(escapes[_i].in, out, sizeof(out));
+        ck_assert_str_eq(out, escapes[_i].out);
+}
+END_TEST
+
+/* Truncation never splits an escape or a character. */
+START_TEST(test_log_escape_truncates)
+{
+        char out[8];
+
+        ck_assert_uint_eq(log_escape("ab\x1b" "cd", out, sizeof(out)), 7);
+        ck_assert_str_eq(out, "ab\\x1b" "c");
+        ck_assert_uint_eq(log_escape("abcdef\xc3\xa9", out, sizeof(out)), 6);
+        ck_assert_str_eq(out, "abcdef");
+}
+END_TEST
+
 static Suite *misc_suite(void)
 {
         Suite *s = suite_create("misc");
 
         TU_TCASE(s, "path_clean", 0, TU_LOOP(test_path_clean, clean));
+        TU_TCASE(s, "log_escape", 0, TU_LOOP(test_log_escape, escapes), TU_TEST(test_log_escape_truncates));
         TU_TCASE(s, "cgroup", 0, TU_LOOP(test_membership, memberships),
                  TU_LOOP(test_mounts, mounts), TU_LOOP(test_relative_path, relpaths),
                  TU_LOOP(test_delegated, delegated), TU_TEST(test_cg_names));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cgroup.h"
+#include "mountinfo.h"
 #include "testutil.h"
 
 struct ref {
@@ -100,11 +101,136 @@ START_TEST(test_live)
 }
 END_TEST
 
+/* Every field of every line as libmount reads it, through the streaming
+ * reader (a file read in 64 KiB pieces: lines cross the pieces). */
+struct fields_ctx {
+        struct libmnt_table *tb;
+        struct libmnt_iter *it;
+        size_t n;
+};
+
+static int fields_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t *err)
+{
+        struct fields_ctx *c = userdata;
+        struct libmnt_fs *fs;
+        const char *opt;
+
+        (void)err;
+        ck_assert_int_eq(mnt_table_next_fs(c->tb, c->it, &fs), 0);
+        ck_assert_uint_eq(e->id, (uint64_t)mnt_fs_get_id(fs));
+        ck_assert_uint_eq(e->parent, (uint64_t)mnt_fs_get_parent_id(fs));
+        ck_assert_str_eq(e->root, mnt_fs_get_root(fs));
+        ck_assert_str_eq(e->mount_point, mnt_fs_get_target(fs));
+        ck_assert_str_eq(e->fstype, mnt_fs_get_fstype(fs));
+        ck_assert_str_eq(e->source, mnt_fs_get_srcpath(fs) ? mnt_fs_get_srcpath(fs) : mnt_fs_get_source(fs));
+        opt = mnt_fs_get_optional_fields(fs) ? mnt_fs_get_optional_fields(fs) : "";
+        ck_assert_str_eq(e->optional, opt);
+        ck_assert_int_eq(mountinfo_has_tag(e, "shared"), strncmp(opt, "shared:", 7) == 0 || strstr(opt, " shared:"));
+        c->n++;
+        return 0;
+}
+
+static char *big_table(size_t min_bytes, size_t *ret_lines)
+{
+        size_t cap = min_bytes + 8192, len = 0, n = 0;
+        char *t = xmalloc(cap);
+
+        while (len < min_bytes) {
+                len += (size_t)snprintf(t + len, cap - len,
+                                        "%zu 1 0:%zu / /tmp/osh-many/a\\040very\\040long\\040name-%zu/%0200zu rw,relatime %s- tmpfs tmpfs rw\n",
+                                        n + 100, n % 50, n, n, n % 3 ? "" : "shared:7 ");
+                n++;
+        }
+        *ret_lines = n;
+        return t;
+}
+
+static void stream_compare(const char *text, size_t lines)
+{
+        _cleanup_free_ char *path = tu_join(tu_tmpdir(), "mountinfo-copy");
+        struct fields_ctx c = {};
+        hook_error_t err = {};
+        FILE *f = fmemopen((void *)text, strlen(text), "r");
+
+        tu_write(path, text);
+        c.tb = mnt_new_table();
+        c.it = mnt_new_iter(MNT_ITER_FORWARD);
+        ck_assert_int_eq(mnt_table_parse_stream(c.tb, f, "mountinfo"), 0);
+        ck_assert_ok(mountinfo_foreach_path(path, fields_cb, &c, &err), &err);
+        if (lines)
+                ck_assert_uint_eq(c.n, lines);
+        ck_assert_uint_gt(c.n, 0);
+        mnt_free_iter(c.it);
+        mnt_unref_table(c.tb);
+        fclose(f);
+        (void)unlink(path);
+}
+
+/* 10 MiB: more than a node with many pods has; no cap applies. */
+START_TEST(test_stream_big)
+{
+        size_t lines;
+        _cleanup_free_ char *text = big_table(10u << 20, &lines);
+
+        stream_compare(text, lines);
+}
+END_TEST
+
+START_TEST(test_stream_live)
+{
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+
+        ck_assert(f);
+        ck_assert_int_ge(getdelim(&text, &len, '\0', f), 0);
+        fclose(f);
+        stream_compare(text, 0);
+}
+END_TEST
+
+static const char *const malformed[] = {
+        "", "1", "1 2 0:3 / /x rw", "1 2 0:3 / /x rw shared:1", "x 2 0:3 / /x rw - tmpfs t rw",
+        "1 2 03 / /x rw - tmpfs t rw", "1 2 0:3 / /x rw -", "1 2 0:3 / /x rw - tmpfs",
+        "99999999999999999999999 2 0:3 / /x rw - tmpfs t rw",
+};
+
+START_TEST(test_malformed)
+{
+        _cleanup_free_ char *line = xstrdup(malformed[_i]);
+        struct mountinfo_entry e;
+
+        ck_assert_int_eq(mountinfo_parse_line(line, &e), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_tags)
+{
+        char line[] = "31 30 0:26 /a\\040b /run/my\\040dir rw shared:9 master:2 propagate_from:4 - cgroup2 none rw";
+        char plain[] = "31 30 0:26 / /run rw - tmpfs tmpfs rw";
+        struct mountinfo_entry e;
+
+        ck_assert_int_eq(mountinfo_parse_line(line, &e), 0);
+        ck_assert_str_eq(e.root, "/a b");
+        ck_assert_str_eq(e.mount_point, "/run/my dir");
+        ck_assert_str_eq(e.optional, "shared:9 master:2 propagate_from:4");
+        ck_assert(mountinfo_has_tag(&e, "shared"));
+        ck_assert(mountinfo_has_tag(&e, "master"));
+        ck_assert(!mountinfo_has_tag(&e, "share"));
+        ck_assert(!mountinfo_has_tag(&e, "unbindable"));
+        ck_assert_int_eq(mountinfo_parse_line(plain, &e), 0);
+        ck_assert_str_eq(e.optional, "");
+        ck_assert(!mountinfo_has_tag(&e, "shared"));
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("mountinfo");
 
         TU_TCASE(s, "libmount", 0, TU_LOOP(test_samples, samples),
                  TU_TEST(test_escapes_and_stacking), TU_TEST(test_live));
+        TU_TCASE(s, "reader", 120, TU_TEST(test_stream_big), TU_TEST(test_stream_live),
+                 TU_LOOP(test_malformed, malformed), TU_TEST(test_tags));
         return tu_run(s);
 }
