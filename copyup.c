@@ -95,7 +95,7 @@ static int open_regular(int sdir, const char *name, const struct stat *st, hook_
         if (path < 0)
                 return hook_error_set(err, errno, "open `%s`: %s", name, strerror(errno));
         if (fstat(path, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
-                return hook_error_set(err, EAGAIN, "`%s` changed while copying", name);
+                return hook_error_set(err, EAGAIN, "open `%s`: changed while copying", name);
         (void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path);
         fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)

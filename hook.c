@@ -174,7 +174,7 @@ static int cmd_explain(const char *bundle)
         }
         r = load_config(abs, &c, &err);
         if (r >= 0) {
-                rootfs = spec_rootfs_path(&c, abs);
+                rootfs = spec_rootfs_real_path(&c, abs);
                 rootfd = open_rootfs_host(rootfs, &st);
                 r = build("explain", NULL, &c, &p, rootfd, &err);
         }
@@ -254,7 +254,7 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                 spec_config_done(&c);
                 return 0;
         }
-        rootfs = spec_rootfs_path(&c, s->bundle);
+        rootfs = spec_rootfs_real_path(&c, s->bundle);
         rootfd = open_rootfs_host(rootfs, &rst);
         r = build(s->id, s, &c, &p, rootfd, err);
         if (r >= 0) {

@@ -425,6 +425,15 @@ bool spec_host_root(const struct oci_config *c, uid_t *ret_uid, gid_t *ret_gid)
         return true;
 }
 
+char *spec_rootfs_real_path(const struct oci_config *c, const char *bundle)
+{
+        _cleanup_free_ char *p = spec_rootfs_path(c, bundle);
+        char *real = realpath(p, NULL);
+
+        /* runc resolves a symlinked root.path before it mounts it */
+        return real ? real : TAKE_PTR(p);
+}
+
 char *spec_rootfs_path(const struct oci_config *c, const char *bundle)
 {
         _cleanup_free_ char *p = NULL;

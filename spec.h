@@ -85,5 +85,7 @@ bool spec_host_root(const struct oci_config *c, uid_t *ret_uid, gid_t *ret_gid);
 
 /* Rootfs path as the runtime uses it: root.path, relative to the bundle. */
 char *spec_rootfs_path(const struct oci_config *c, const char *bundle);
+/* The same with symlinks resolved, as the runtime mounts it. */
+char *spec_rootfs_real_path(const struct oci_config *c, const char *bundle);
 
 #endif

@@ -441,8 +441,11 @@ hx_case cu-special run '' ls=run,tmp post=post_cuspecial -- \
      python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" run/sock &&
      cp /bin/true tmp/suid && chmod 4755 tmp/suid &&
      echo secret >tmp/own && chown 12345:12345 tmp/own && chmod 0600 tmp/own'
-hx_case cu-bytes refuse "tmpfs on \`/tmp\`: copying the image's content: .*more than 67108864 bytes to copy" -- \
-    'truncate -s 70M tmp/sparse'
+hx_case cu-bytes refuse "tmpfs on \`/tmp\`: copying the image's content: .*more than 16777216 bytes to copy" -- \
+    'head -c 17M /dev/urandom >tmp/big'
+# holes cost nothing: a sparse file far above the cap is copied sparsely
+hx_case cu-sparse run '' -- \
+    'truncate -s 120M tmp/sparse'
 hx_case cu-entries refuse "tmpfs on \`/tmp\`: copying the image's content: .*more than 20000 entries to copy" -- \
     'mkdir tmp/many && (cd tmp/many && seq 1 20001 | xargs touch)'
 hx_case cu-depth refuse "tmpfs on \`/run\`: copying the image's content: .*deeper than 32 levels" -- \
