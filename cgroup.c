@@ -22,8 +22,9 @@ const char *cg_action_name(enum cg_action a)
 {
         static const char *const n[] = {
                 "none",
-                "bind the container's own cgroup2 directory read-write at /sys/fs/cgroup "
-                "(its limit files read-only)",
+                "bind the container's own cgroup2 directory read-only at /sys/fs/cgroup and its "
+                "child `payload`, where the container then runs, read-write on /sys/fs/cgroup/payload "
+                "(the runtime's limits stay out of reach, also files a controller toggle adds later)",
                 "bind the container's own name=systemd cgroup read-write at /sys/fs/cgroup/systemd",
         };
         return a < ELEMENTSOF(n) ? n[a] : "unknown";

@@ -118,7 +118,7 @@ static const char *const default_dump[] = {
         "  copy-up: the image's content under each new tmpfs is copied into it\n",
         "  machine-id " ID_MID " (from the container id), written to /etc/machine-id\n",
         "  /run/host/container-manager = oci-systemd-hook",
-        "  cgroup: bind the container's own cgroup2 directory read-write at /sys/fs/cgroup",
+        "  cgroup: bind the container's own cgroup2 directory read-only at /sys/fs/cgroup and its child `payload`",
 };
 
 START_TEST(test_dump)
