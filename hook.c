@@ -263,7 +263,9 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                         log_warning("%s", p.warnings[i]);
         }
         if (r >= 0 && plan_has_work(&p)) {
-                if (rootfd < 0)
+                if (p.refuse[0])
+                        r = hook_error_set(err, EPERM, "%s", p.refuse);
+                else if (rootfd < 0)
                         r = hook_error_set(err, -rootfd, "rootfs `%.200s`: %s", rootfs, strerror(-rootfd));
                 else
                         r = apply(s, &p, rootfs, &rst, err);

@@ -124,8 +124,14 @@ static int scan_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t
                 ctx->shared[ctx->n_shared++] = e->id;
         }
         if (under(e->mount_point, ctx->rootfs_path)) {
+                const char *rel = e->mount_point + strlen(ctx->rootfs_path);
                 ctx->sub = xrealloc(ctx->sub, (ctx->n_sub + 1) * sizeof(*ctx->sub));
-                ctx->sub[ctx->n_sub++] = xstrdup(e->mount_point + strlen(ctx->rootfs_path));
+                ctx->sub[ctx->n_sub++] = xstrdup(rel);
+                if (streq(rel, "/run")) {       /* the last one is on top */
+                        ctx->run_mnt_id = e->id;
+                        ctx->run_whole_rw = streq(e->root, "/") && streq(e->fstype, "tmpfs") &&
+                                            (strncmp(e->options, "rw", 2) == 0 && (e->options[2] == ',' || !e->options[2]));
+                }
         }
         return 0;
 }
@@ -506,21 +512,30 @@ struct tmpfs_fds {
         int marker;     /* where the done marker lives */
 };
 
-/* The spec's own tmpfs at /run (containerd's default spec): as good as
- * ours for /run/host and /run/machine-id, unless it is shared. */
-static int spec_run_tmpfs(struct apply_ctx *ctx)
+/* The spec's own tmpfs at /run (containerd's default spec, --tmpfs /run),
+ * or a volume there that is a tmpfs of the container's own (RUN_VOLUME_TMPFS):
+ * prepared inside, unless it is not what it should be. */
+static int spec_run_tmpfs(struct apply_ctx *ctx, hook_error_t *err)
 {
-        int fd = open_dir_in_root(ctx->rootfd, "/run", 0, NULL);
+        _cleanup_close_ int fd = open_dir_in_root(ctx->rootfd, "/run", 0, err);
+        bool volume = ctx->plan->run == RUN_VOLUME_TMPFS;
         struct statfs sfs;
-        uint64_t id;
+        uint64_t id = 0;
 
-        if (fd >= 0 && fs_is_mount_root(fd, "") && fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
-            fs_mount_id(fd, "", &id) == 0 && !is_shared(ctx, id)) {
-                fs_boundary_add(&ctx->boundary, id);
+        if (fd < 0)
                 return fd;
-        }
-        closep(&fd);
-        return -EBADF;
+        if (!fs_is_mount_root(fd, "") || fstatfs(fd, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC ||
+            fs_mount_id(fd, "", &id) < 0 || (volume && (id != ctx->run_mnt_id || !ctx->run_whole_rw)))
+                return hook_error_set(err, EPERM, "the %s at /run is not a %stmpfs%s; systemd needs /run on a tmpfs "
+                                      "of the container's own", volume ? "volume" : "spec's mount",
+                                      volume ? "whole, writable " : "", volume ? " (only the top of a tmpfs is "
+                                      "the container's own)" : "");
+        if (is_shared(ctx, id))
+                return hook_error_set(err, EPERM, "the mount at /run has shared propagation: what the hook and "
+                                      "systemd mount there would appear in other mount namespaces; use `slave` or "
+                                      "`private` propagation for it");
+        fs_boundary_add(&ctx->boundary, id);
+        return TAKE_FD(fd);
 }
 
 static int apply_all_tmpfs(struct apply_ctx *ctx, struct undo *u, struct tmpfs_fds *ret, hook_error_t *err)
@@ -528,6 +543,9 @@ static int apply_all_tmpfs(struct apply_ctx *ctx, struct undo *u, struct tmpfs_f
         const struct plan *p = ctx->plan;
         size_t i;
 
+        /* first: /run/lock goes on it */
+        if (p->spec_run_tmpfs && (ret->run = spec_run_tmpfs(ctx, err)) < 0)
+                return hook_error_prefix(err, "/run");
         for (i = 0; i < p->n_tmpfs; i++) {
                 const char *dest = p->tmpfs[i].destination;
                 int fd;
@@ -551,8 +569,6 @@ static int apply_all_tmpfs(struct apply_ctx *ctx, struct undo *u, struct tmpfs_f
                 else
                         (void)close(fd);
         }
-        if (ret->run < 0 && p->spec_run_tmpfs)
-                ret->run = spec_run_tmpfs(ctx);
         if (ret->run >= 0) {
                 closep(&ret->marker);
                 ret->marker = fcntl(ret->run, F_DUPFD_CLOEXEC, 3);

@@ -35,6 +35,8 @@ struct apply_ctx {
         size_t n_shared;
         char **sub;                 /* mount points below the rootfs, relative */
         size_t n_sub;
+        uint64_t run_mnt_id;        /* the mount on top of ROOTFS/run */
+        bool run_whole_rw;          /* ... is a whole tmpfs, mounted rw */
         enum cg_action cgroup;      /* may differ from plan->cgroup after probing */
         int cg_dirfd;               /* the container's cgroup, on the host */
         int cg_payload;             /* unified: its child the container runs in */

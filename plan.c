@@ -62,9 +62,41 @@ static bool spec_mounts_type(const struct oci_config *c, const char *dest, const
         return m && m->type && streq(m->type, type);
 }
 
-static bool spec_mounts_tmpfs(const struct oci_config *c, const char *dest)
+/* Kubelet mounts an emptyDir from the pod's volume directory; with
+ * `medium: Memory` that is a tmpfs of the pod's own (checked at start). */
+static bool kubelet_empty_dir(const char *source)
 {
-        return spec_mounts_type(c, dest, "tmpfs");
+        return source && strstr(source, "/volumes/kubernetes.io~empty-dir/");
+}
+
+static void plan_run(const struct plan_input *in, struct plan *p)
+{
+        const struct oci_config *c = in->config;
+        const struct oci_mount *m = spec_mount(c, "/run");
+        const char *a = spec_annotation(c->annotations, c->n_annotations, ANNOTATION_RUN_VOLUME);
+
+        if (!a)
+                a = spec_annotation(in->state_annotations, in->n_state_annotations, ANNOTATION_RUN_VOLUME);
+        if (a && !streq(a, "prepare") && !streq(a, "refuse"))
+                warn(p, "ignoring the annotation " ANNOTATION_RUN_VOLUME " `%.64s` (prepare or refuse)", a);
+        if (!m) {
+                p->run = RUN_OURS;
+        } else if (m->type && streq(m->type, "tmpfs")) {
+                p->run = RUN_SPEC_TMPFS;
+        } else {
+                p->run_source = m->source ? m->source : "?";
+                p->run = (a && streq(a, "prepare")) || (kubelet_empty_dir(m->source) && !(a && streq(a, "refuse")))
+                                 ? RUN_VOLUME_TMPFS
+                                 : RUN_VOLUME;
+        }
+        p->spec_run_tmpfs = p->run == RUN_SPEC_TMPFS || p->run == RUN_VOLUME_TMPFS;
+        if (p->run == RUN_VOLUME)
+                (void)snprintf(p->refuse, sizeof(p->refuse),
+                               "a volume is mounted at /run (`%.100s`): systemd needs /run on a tmpfs of the "
+                               "container's own and would exit at boot; mount a tmpfs there (--tmpfs /run, a mount of "
+                               "type tmpfs, Kubernetes emptyDir medium: Memory) or, if that volume is a tmpfs of this "
+                               "container's own, set the annotation " ANNOTATION_RUN_VOLUME "=prepare",
+                               p->run_source);
 }
 
 static void plan_tmpfs(const struct oci_config *c, struct plan *p)
@@ -78,7 +110,7 @@ static void plan_tmpfs(const struct oci_config *c, struct plan *p)
                 if (spec_mounts(c, t->destination)) {
                         t->skip = true;
                         t->skip_reason = "the spec mounts it (the user's choice wins)";
-                } else if (streq(t->destination, "/run/lock") && p->tmpfs[0].skip && !spec_mounts_tmpfs(c, "/run")) {
+                } else if (streq(t->destination, "/run/lock") && p->run == RUN_VOLUME) {
                         t->skip = true;
                         t->skip_reason = "the spec mounts /run (not writing into a user volume)";
                 }
@@ -107,7 +139,7 @@ static void plan_machine_id(const struct plan_input *in, struct plan *p)
                 /* In place: a bind mount on a writable /etc makes
                  * systemd-machine-id-commit.service fail (FIELD-NOTES). */
                 p->mid_method = MID_WRITE;
-        } else if (p->tmpfs[0].skip && !spec_mounts_tmpfs(c, "/run")) {
+        } else if (!p->spec_run_tmpfs && p->run != RUN_OURS) {
                 p->mid_method = MID_SKIP;
                 p->mid_skip_reason = "read-only rootfs and the spec mounts /run";
         } else {
@@ -156,12 +188,12 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
                 warn(ret, "%s", ret->detect.warning);
         if (!ret->detect.systemd)
                 return 0;
+        plan_run(in, ret);
         plan_tmpfs(c, ret);
         plan_machine_id(in, ret);
         /* A tmpfs /run of the spec's own (containerd's default spec has
          * one) is as good as ours for /run/host and /run/machine-id. */
-        ret->spec_run_tmpfs = ret->tmpfs[0].skip && spec_mounts_tmpfs(c, "/run");
-        ret->run_host = !ret->tmpfs[0].skip || ret->spec_run_tmpfs;
+        ret->run_host = ret->run != RUN_VOLUME;
         plan_cgroup(in, ret);
         ret->userns = spec_host_root(c, &ret->uid, &ret->gid);
         ret->spec_proc = spec_mounts_type(c, "/proc", "proc");
@@ -197,7 +229,14 @@ void plan_dump(const struct plan *p, FILE *f)
                 fprintf(f, "plan: nothing to do\n");
                 return;
         }
+        if (p->refuse[0])
+                fprintf(f, "refuse: %s\n", p->refuse);
         fprintf(f, "plan:\n");
+        if (p->run == RUN_SPEC_TMPFS)
+                fprintf(f, "  /run: the spec's own tmpfs, prepared inside\n");
+        else if (p->run == RUN_VOLUME_TMPFS)
+                fprintf(f, "  /run: the volume `%s` (checked at start to be a whole tmpfs, not shared), prepared "
+                        "inside\n", p->run_source);
         for (i = 0; i < p->n_tmpfs; i++) {
                 const struct plan_tmpfs *t = &p->tmpfs[i];
                 if (t->skip)

@@ -25,6 +25,17 @@ struct plan_tmpfs {
 };
 
 enum mid_source { MID_FROM_UUID, MID_FROM_ID };
+
+/* What is at /run when systemd starts. */
+enum run_source {
+        RUN_OURS,           /* our tmpfs */
+        RUN_SPEC_TMPFS,     /* a fresh tmpfs the spec mounts (podman/docker --tmpfs /run) */
+        RUN_VOLUME_TMPFS,   /* a volume that is a tmpfs of the container's own
+                             * (Kubernetes emptyDir medium: Memory, or the
+                             * annotation): prepared inside, checked at start */
+        RUN_VOLUME,         /* any other volume: refused, systemd would die */
+};
+#define ANNOTATION_RUN_VOLUME "oci-systemd-hook.run-volume"
 enum mid_method { MID_SKIP, MID_WRITE, MID_BIND_FROM_RUN };
 
 struct plan {
@@ -36,7 +47,9 @@ struct plan {
         enum mid_method mid_method;
         const char *mid_skip_reason;
         bool run_host;              /* write /run/host/container-{manager,uuid} */
-        bool spec_run_tmpfs;        /* the spec's own /run is a tmpfs: use it */
+        enum run_source run;
+        const char *run_source;     /* the volume's source (RUN_VOLUME*) */
+        bool spec_run_tmpfs;        /* /run is the spec's (RUN_SPEC_TMPFS, RUN_VOLUME_TMPFS) */
         bool spec_proc;             /* the spec mounts procfs at /proc */
         struct copy_reader reader;  /* who reads what copy-up copies */
         enum cg_action cgroup;
@@ -44,6 +57,7 @@ struct plan {
         uid_t uid;
         gid_t gid;
         const char *mount_label;    /* tmpfs context=, NULL when none */
+        char refuse[512];           /* set: the hook must refuse, this is why */
         const char *warnings[PLAN_MAX_WARNINGS];
         char warnbuf[PLAN_MAX_WARNINGS][200];
         size_t n_warnings;
