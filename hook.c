@@ -15,6 +15,7 @@
 #include "mounts.h"
 #include "nsenter.h"
 #include "plan.h"
+#include "runtime.h"
 #include "spec.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
@@ -303,6 +304,41 @@ static int cmd_hook(int argc, char **argv)
         return r < 0 ? EXIT_ERROR : EXIT_OK;
 }
 
+/* oci-systemd-runtime: errors before the real runtime runs go to stderr
+ * and to runc's --log file in its format, which is where Docker and
+ * containerd look for the reason a create failed. */
+static int cmd_runtime(int argc, char **argv)
+{
+        struct runtime_args a = {};
+        hook_error_t err = {};
+        _cleanup_free_ char *path = NULL, *line = NULL, *msg = NULL;
+        _cleanup_free_ char **args = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = runtime_prepare(argc, argv, &a, &path, &args, &err);
+        if (a.debug && a.note[0])
+                fprintf(stderr, RUNTIME_NAME ": %.64s: debug: %s\n", a.id ? a.id : "", a.note);
+        if (r >= 0) {
+                execv(path, args);
+                (void)hook_error_set(&err, errno, "exec `%s`: %s", path, strerror(errno));
+        }
+        if (asprintf(&msg, RUNTIME_NAME ": %s%.64s%s%s", a.id ? "container `" : "", a.id ? a.id : "",
+                     a.id ? "`: " : "", err.msg) < 0)
+                return EXIT_ERROR;
+        fprintf(stderr, "%s\n", msg);
+        if (a.log && (line = runtime_log_line(&a, "error", msg)) &&
+            (fd = open(a.log, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644)) >= 0)
+                (void)write_all(fd, line, strlen(line));
+        return EXIT_ERROR;
+}
+
+static const char *base_name(const char *p)
+{
+        const char *s = strrchr(p, '/');
+        return s ? s + 1 : p;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -318,6 +354,8 @@ int main(int argc, char **argv)
         char *end;
         int c;
 
+        if (argc > 0 && streq(base_name(argv[0]), RUNTIME_NAME))
+                return cmd_runtime(argc, argv);
         if (getenv("OSH_FORCE_WALK"))
                 fs_force_walk = true;
         while ((c = getopt_long(argc, argv, "hVd", opts, NULL)) >= 0) {
