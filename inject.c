@@ -81,6 +81,54 @@ int inject_into_tree(yajl_val tree, const char *stage, const char *path, hook_er
         return 1;
 }
 
+int json_set_string(yajl_val tree, const char *const *keys, size_t n, const char *value, hook_error_t *err)
+{
+        yajl_val obj = tree, v;
+        size_t i;
+        int r;
+
+        if (!tree || tree->type != yajl_t_object || n == 0)
+                return hook_error_set(err, EINVAL, "not a JSON object");
+        for (i = 0; i + 1 < n; i++)
+                if ((r = child(obj, keys[i], yajl_t_object, &obj, err)) < 0)
+                        return r;
+        v = json_obj_get(obj, keys[n - 1]);
+        if (v && v->type == yajl_t_string && streq(v->u.string, value))
+                return 0;
+        if (v && v->type != yajl_t_string)
+                return hook_error_set(err, EINVAL, "`%s` is not a string", keys[n - 1]);
+        if (v) {
+                free(v->u.string);
+                v->u.string = xstrdup(value);
+        } else {
+                obj_add(obj, keys[n - 1], new_string(value));
+        }
+        return 1;
+}
+
+int inject_namespace(yajl_val tree, const char *type, hook_error_t *err)
+{
+        yajl_val linux_ = NULL, list = NULL, ns;
+        size_t i;
+        int r;
+
+        if (!tree || tree->type != yajl_t_object)
+                return hook_error_set(err, EINVAL, "not a JSON object");
+        if ((r = child(tree, "linux", yajl_t_object, &linux_, err)) < 0 ||
+            (r = child(linux_, "namespaces", yajl_t_array, &list, err)) < 0)
+                return r;
+        for (i = 0; i < list->u.array.len; i++) {
+                const char *t = NULL;
+                if (json_get_string(list->u.array.values[i], "type", "namespaces[].type", &t, err) > 0 &&
+                    streq(t, type))
+                        return 0;
+        }
+        ns = new_node(yajl_t_object);
+        obj_add(ns, "type", new_string(type));
+        arr_add(list, ns);
+        return 1;
+}
+
 static yajl_gen_status gen(yajl_gen g, yajl_val v)
 {
         yajl_gen_status s = yajl_gen_status_ok;

@@ -11,6 +11,14 @@
  * Returns 1 when the tree changed, 0 when it already had the hook. */
 int inject_into_tree(yajl_val tree, const char *stage, const char *path, hook_error_t *err);
 
+/* Pure: set the string at KEYS (objects made as needed) to VALUE; 1 when
+ * the tree changed, 0 when it held VALUE, -EINVAL when a part of the
+ * path is not an object. */
+int json_set_string(yajl_val tree, const char *const *keys, size_t n, const char *value, hook_error_t *err);
+
+/* Pure: add {"type": TYPE} to linux.namespaces unless there; 1 if added. */
+int inject_namespace(yajl_val tree, const char *type, hook_error_t *err);
+
 /* Serialise a tree (pretty, keys in their original order). */
 int json_serialise(yajl_val v, char **ret, size_t *ret_len, hook_error_t *err);
 
