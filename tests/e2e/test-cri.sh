@@ -59,6 +59,12 @@ plan=$("$E2E_PY" "$CRI_DIR/cri_client.py" describe "$EX/k8s/pod-systemd.yaml" "$
     e2e_done
 }
 ok "examples/k8s: pod-systemd.yaml and runtimeclass.yaml parse"
+for y in "$EX"/k8s/*.yaml; do
+    # no API server here: kubectl decodes the objects (kind, apiVersion,
+    # metadata) but cannot check them against the schema
+    e2e_check "examples/k8s/$(basename "$y") decodes with kubectl (--local)" \
+        eval 'kubectl label --local -f "$y" osh-check=1 -o name >/dev/null 2>&1'
+done
 handler=$(jq -r .handler <<<"$plan")
 image=$(jq -r .image <<<"$plan")
 handlers=$("$E2E_PY" "$CRI_DIR/mkconfig.py" handlers "$EX/containerd-config.toml") || handlers=
