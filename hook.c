@@ -9,12 +9,14 @@
 #include <sys/vfs.h>
 
 #include "cgroup.h"
+#include "configure.h"
 #include "fsutil.h"
 #include "inject.h"
 #include "log.h"
 #include "mounts.h"
 #include "nsenter.h"
 #include "plan.h"
+#include "runtime.h"
 #include "spec.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
@@ -29,6 +31,8 @@ static void usage(FILE *f)
                 "Usage: oci-systemd-hook [--debug] [STAGE] < STATE\n"
                 "       oci-systemd-hook explain BUNDLE\n"
                 "       oci-systemd-hook inject [--stage STAGE] [--path HOOK] FILE\n"
+                "       oci-systemd-hook configure [--config FILE] [--dry-run] ENGINE\n"
+                "       oci-systemd-runtime [RUNC-OPTIONS] COMMAND ...   (a runc wrapper)\n"
                 "\n"
                 "An OCI runtime hook (createRuntime or prestart) that prepares a container\n"
                 "for systemd as PID 1: tmpfs on /run, /run/lock, /tmp and /var/log/journal,\n"
@@ -38,6 +42,10 @@ static void usage(FILE *f)
                 "                   stage follows from the state's status\n"
                 "  explain BUNDLE   print whether BUNDLE runs systemd, why, and the plan\n"
                 "  inject FILE      add the hook to a config.json or containerd base spec\n"
+                "  configure ENGINE wire the hook into docker (daemon.json runtimes), containerd\n"
+                "                   (a runtime handler), crio (a hooks_dir drop-in) or podman\n"
+                "                   (check); --config FILE, --dry-run (print the diff),\n"
+                "                   --runtime-path, --hook-path, --base-spec, --handler NAME\n"
                 "  --stage STAGE    (inject) createRuntime (default) or prestart\n"
                 "  --path HOOK      (inject) the hook binary (default: this program's path)\n"
                 "  --max-config-size BYTES  refuse a larger config.json (default 16 MiB)\n"
@@ -321,6 +329,85 @@ static int cmd_hook(int argc, char **argv)
         return r < 0 ? EXIT_ERROR : EXIT_OK;
 }
 
+/* oci-systemd-runtime: errors before the real runtime runs go to stderr
+ * and to runc's --log file in its format, which is where Docker and
+ * containerd look for the reason a create failed. */
+static int cmd_runtime(int argc, char **argv)
+{
+        struct runtime_args a = {};
+        hook_error_t err = {};
+        _cleanup_free_ char *path = NULL, *line = NULL, *msg = NULL;
+        _cleanup_free_ char **args = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = runtime_prepare(argc, argv, &a, &path, &args, &err);
+        if (a.debug && a.note[0])
+                fprintf(stderr, RUNTIME_NAME ": %.64s: debug: %s\n", a.id ? a.id : "", a.note);
+        if (r >= 0) {
+                execv(path, args);
+                (void)hook_error_set(&err, errno, "exec `%s`: %s", path, strerror(errno));
+        }
+        if (asprintf(&msg, RUNTIME_NAME ": %s%.64s%s%s", a.id ? "container `" : "", a.id ? a.id : "",
+                     a.id ? "`: " : "", err.msg) < 0)
+                return EXIT_ERROR;
+        fprintf(stderr, "%s\n", msg);
+        if (a.log && (line = runtime_log_line(&a, "error", msg)) &&
+            (fd = open(a.log, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644)) >= 0)
+                (void)write_all(fd, line, strlen(line));
+        return EXIT_ERROR;
+}
+
+static int cmd_configure(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "runtime-path", required_argument, NULL, 'r' },
+                { "hook-path", required_argument, NULL, 'p' },
+                { "base-spec", required_argument, NULL, 'b' },
+                { "handler", required_argument, NULL, 'H' },
+                {},
+        };
+        struct configure_opts o = {
+                .runtime_path = BINDIR "/" RUNTIME_NAME,
+                .base_spec = "/etc/containerd/oci-systemd-hook-spec.json",
+                .handler = "systemd",
+        };
+        _cleanup_free_ char *report = NULL;
+        hook_error_t err = {};
+        int c;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'c': o.config = optarg; break;
+                case 'n': o.dry_run = true; break;
+                case 'r': o.runtime_path = optarg; break;
+                case 'p': o.hook_path = optarg; break;
+                case 'b': o.base_spec = optarg; break;
+                case 'H': o.handler = optarg; break;
+                default: usage(stderr); return EXIT_USAGE;
+                }
+        }
+        if (argc - optind != 1) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        o.engine = argv[optind];
+        if (configure_run(&o, &report, &err) < 0) {
+                log_error("configure %.32s: %s", o.engine, err.msg);
+                return EXIT_ERROR;
+        }
+        fputs(report, stdout);
+        return EXIT_OK;
+}
+
+static const char *base_name(const char *p)
+{
+        const char *s = strrchr(p, '/');
+        return s ? s + 1 : p;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -336,6 +423,10 @@ int main(int argc, char **argv)
         char *end;
         int c;
 
+        if (argc > 0 && streq(base_name(argv[0]), RUNTIME_NAME))
+                return cmd_runtime(argc, argv);
+        if (argc > 1 && streq(argv[1], "configure"))
+                return cmd_configure(argc - 1, argv + 1);
         if (getenv("OSH_FORCE_WALK"))
                 fs_force_walk = true;
         while ((c = getopt_long(argc, argv, "hVd", opts, NULL)) >= 0) {

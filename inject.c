@@ -81,6 +81,54 @@ int inject_into_tree(yajl_val tree, const char *stage, const char *path, hook_er
         return 1;
 }
 
+int json_set_string(yajl_val tree, const char *const *keys, size_t n, const char *value, hook_error_t *err)
+{
+        yajl_val obj = tree, v;
+        size_t i;
+        int r;
+
+        if (!tree || tree->type != yajl_t_object || n == 0)
+                return hook_error_set(err, EINVAL, "not a JSON object");
+        for (i = 0; i + 1 < n; i++)
+                if ((r = child(obj, keys[i], yajl_t_object, &obj, err)) < 0)
+                        return r;
+        v = json_obj_get(obj, keys[n - 1]);
+        if (v && v->type == yajl_t_string && streq(v->u.string, value))
+                return 0;
+        if (v && v->type != yajl_t_string)
+                return hook_error_set(err, EINVAL, "`%s` is not a string", keys[n - 1]);
+        if (v) {
+                free(v->u.string);
+                v->u.string = xstrdup(value);
+        } else {
+                obj_add(obj, keys[n - 1], new_string(value));
+        }
+        return 1;
+}
+
+int inject_namespace(yajl_val tree, const char *type, hook_error_t *err)
+{
+        yajl_val linux_ = NULL, list = NULL, ns;
+        size_t i;
+        int r;
+
+        if (!tree || tree->type != yajl_t_object)
+                return hook_error_set(err, EINVAL, "not a JSON object");
+        if ((r = child(tree, "linux", yajl_t_object, &linux_, err)) < 0 ||
+            (r = child(linux_, "namespaces", yajl_t_array, &list, err)) < 0)
+                return r;
+        for (i = 0; i < list->u.array.len; i++) {
+                const char *t = NULL;
+                if (json_get_string(list->u.array.values[i], "type", "namespaces[].type", &t, err) > 0 &&
+                    streq(t, type))
+                        return 0;
+        }
+        ns = new_node(yajl_t_object);
+        obj_add(ns, "type", new_string(type));
+        arr_add(list, ns);
+        return 1;
+}
+
 static yajl_gen_status gen(yajl_gen g, yajl_val v)
 {
         yajl_gen_status s = yajl_gen_status_ok;
@@ -140,7 +188,7 @@ int json_serialise(yajl_val v, char **ret, size_t *ret_len, hook_error_t *err)
         return r;
 }
 
-static int write_atomic(const char *file, const char *data, size_t len, mode_t mode, hook_error_t *err)
+int write_file_atomic(const char *file, const char *data, size_t len, mode_t mode, hook_error_t *err)
 {
         _cleanup_free_ char *copy = xstrdup(file), *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -168,7 +216,7 @@ static int write_atomic(const char *file, const char *data, size_t len, mode_t m
         return 0;
 }
 
-static char *self_path(void)
+char *self_path(void)
 {
         char buf[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -179,40 +227,45 @@ static char *self_path(void)
         return xstrdup(buf);
 }
 
-int inject_main(const char *file, const char *stage, const char *path)
+int inject_file(const char *file, const char *stage, const char *path, hook_error_t *err)
 {
-        _cleanup_free_ char *buf = NULL, *out = NULL, *self = NULL;
+        _cleanup_free_ char *buf = NULL, *out = NULL;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_json_ yajl_val tree = NULL;
-        hook_error_t err = {};
         struct stat st;
         size_t len;
         int r;
 
-        if (!streq(stage, "createRuntime") && !streq(stage, "prestart")) {
-                log_error("inject: stage `%.32s` is not createRuntime or prestart", stage);
-                return -EINVAL;
-        }
+        if (!streq(stage, "createRuntime") && !streq(stage, "prestart"))
+                return hook_error_set(err, EINVAL, "stage `%.32s` is not createRuntime or prestart", stage);
+        if (!path || path[0] != '/')
+                return hook_error_set(err, EINVAL, "the hook path must be absolute");
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return hook_error_set(err, fd < 0 ? errno : EINVAL, "`%s`: %s", file,
+                                      fd < 0 ? strerror(errno) : "not a regular file");
+        r = read_fd_capped(fd, CONFIG_MAX_BYTES, &buf, &len, err);
+        if (r >= 0)
+                r = json_parse(buf, len, &tree, err);
+        if (r >= 0)
+                r = inject_into_tree(tree, stage, path, err);
+        if (r > 0 && (r = json_serialise(tree, &out, &len, err)) >= 0 &&
+            (r = write_file_atomic(file, out, len, st.st_mode & 07777, err)) >= 0)
+                return 1;
+        return r < 0 ? hook_error_prefix(err, "`%s`", file) : 0;
+}
+
+int inject_main(const char *file, const char *stage, const char *path)
+{
+        _cleanup_free_ char *self = NULL;
+        hook_error_t err = {};
+        int r;
+
         if (!path)
                 path = self = self_path();
-        if (!path || path[0] != '/') {
-                log_error("inject: the hook path must be absolute");
-                return -EINVAL;
-        }
-        fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                log_error("inject: `%s`: %s", file, fd < 0 ? strerror(errno) : "not a regular file");
-                return -EINVAL;
-        }
-        r = read_fd_capped(fd, CONFIG_MAX_BYTES, &buf, &len, &err);
-        if (r >= 0)
-                r = json_parse(buf, len, &tree, &err);
-        if (r >= 0)
-                r = inject_into_tree(tree, stage, path, &err);
-        if (r > 0 && (r = json_serialise(tree, &out, &len, &err)) >= 0)
-                r = write_atomic(file, out, len, st.st_mode & 07777, &err);
+        r = inject_file(file, stage, path, &err);
         if (r < 0) {
-                log_error("inject: `%s`: %s; file left unchanged", file, err.msg);
+                log_error("inject: %s; file left unchanged", err.msg);
                 return r;
         }
         return 0;

@@ -6,12 +6,15 @@ set -euo pipefail
 
 PKGS=(
     # build
-    autoconf automake make gcc libc6-dev pkg-config libyajl-dev libmount-dev libselinux1-dev check xz-utils
+    autoconf automake make gcc g++ libc6-dev pkg-config libyajl-dev libtoml11-dev libmount-dev libselinux1-dev check xz-utils
     # tests
-    runc crun jq debootstrap valgrind util-linux procps iproute2 shellcheck python3 file strace
+    runc crun jq debootstrap docker.io containerd valgrind util-linux procps iproute2 shellcheck python3 file strace
     # fuzzing
     clang libclang-rt-14-dev
 )
+# kubectl validates examples/kubernetes offline; any kubectl will do (a
+# google-cloud-sdk one owns /usr/bin/kubectl on some hosts)
+command -v kubectl >/dev/null || PKGS+=(kubernetes-client)
 PKGS+=("$@")
 
 missing=()

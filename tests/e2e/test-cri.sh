@@ -16,7 +16,9 @@
 # under /var/run stays live; StopContainer with the image's StopSignal
 # (SIGRTMIN+3, = the pod's lifecycle.stopSignal) in < 5 s, exit 0; then
 # RemoveContainer, StopPodSandbox, RemovePodSandbox. The same pod under a
-# handler without the hook does not boot.
+# handler without the hook does not boot. Then the same pod through the
+# handler of \`oci-systemd-hook configure containerd' (oci-systemd-runtime
+# as BinaryName), after \`containerd config dump' showed it.
 # Images: a one-layer OCI archive of the cached bookworm rootfs, named as
 # in the pod YAML; the sandbox image is a static pause(2) program built
 # here (tests/e2e/cri/pause.c).
@@ -28,7 +30,7 @@
 
 # Checks pass code as strings to eval (single quotes on purpose), and some
 # functions are only called from such strings.
-# shellcheck disable=SC2016,SC2317
+# shellcheck disable=SC2016,SC2317,SC2034
 set -euo pipefail
 HOOK=${HOOK:-$(cd "$(dirname "$0")/../.." && pwd)/oci-systemd-hook}
 export HOOK
@@ -57,6 +59,12 @@ plan=$("$E2E_PY" "$CRI_DIR/cri_client.py" describe "$EX/k8s/pod-systemd.yaml" "$
     e2e_done
 }
 ok "examples/k8s: pod-systemd.yaml and runtimeclass.yaml parse"
+for y in "$EX"/k8s/*.yaml; do
+    # no API server here: kubectl decodes the objects (kind, apiVersion,
+    # metadata) but cannot check them against the schema
+    e2e_check "examples/k8s/$(basename "$y") decodes with kubectl (--local)" \
+        eval 'kubectl label --local -f "$y" osh-check=1 -o name >/dev/null 2>&1'
+done
 handler=$(jq -r .handler <<<"$plan")
 image=$(jq -r .image <<<"$plan")
 handlers=$("$E2E_PY" "$CRI_DIR/mkconfig.py" handlers "$EX/containerd-config.toml") || handlers=
@@ -151,6 +159,40 @@ e2e_log "pod with handler $handler: $(_e2e_since "$t0") s"
 t0=$(_e2e_now)
 cri_run noboot "$PLAIN_HANDLER"
 e2e_log "pod with handler $PLAIN_HANDLER: $(_e2e_since "$t0") s"
+
+# ---------------------------------------------------------------- configure containerd + the wrapper
+
+# The same pod through the handler `oci-systemd-hook configure containerd`
+# writes into an empty config: base_runtime_spec (ctr oci spec + cgroup
+# namespace + the hook) and oci-systemd-runtime as the runc BinaryName.
+RUNTIME=$(dirname "$HOOK")/oci-systemd-runtime
+: >"$D/configured.toml"
+configure_ctrd() {
+    "$HOOK" configure --config "$D/configured.toml" --base-spec "$D/cfg-spec.json" \
+        --runtime-path "$RUNTIME" --hook-path "$HOOK" containerd
+}
+if configure_ctrd >"$D/configure.out" 2>&1; then
+    ok "configure containerd: handler $handler written into an empty config"
+else
+    fail "configure containerd: handler $handler written into an empty config"
+    sed 's/^/#   /' "$D/configure.out" >&2
+fi
+sums=$(sha256sum "$D/configured.toml" "$D/cfg-spec.json")
+configure_ctrd >/dev/null 2>&1 || true
+e2e_check "configure containerd: a second run changes no byte" \
+    eval '[[ $(sha256sum "$D/configured.toml" "$D/cfg-spec.json") == "$sums" ]]'
+dump=$(containerd --config "$D/configured.toml" config dump 2>&1) || true
+e2e_check "containerd 1.6 \`config dump' of the configured file shows handler $handler with BinaryName = the wrapper" \
+    eval 'grep -A 30 -F "runtimes.$handler]" <<<"$dump" | grep -qF "BinaryName = \"$RUNTIME\""'
+e2e_containerd_stop "$D"
+if "$E2E_PY" "$CRI_DIR/mkconfig.py" config "$D/configured.toml" "$D" "$D/cfg-spec.json" \
+    "$PAUSE_IMAGE" "$PLAIN_HANDLER" >"$D/config.toml" && e2e_containerd_start "$D"; then
+    t0=$(_e2e_now)
+    cri_run boot
+    e2e_log "pod with the configured handler (wrapper as BinaryName): $(_e2e_since "$t0") s"
+else
+    fail "containerd restarts with the configured handler"
+fi
 
 # ---------------------------------------------------------------- cleanup
 

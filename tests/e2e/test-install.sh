@@ -66,10 +66,15 @@ install_check() {
         return 0
     fi
     want=$(printf '%s\n' "$hook" /usr/share/containers/oci/hooks.d/systemd-annotation.json \
-        /usr/share/containers/oci/hooks.d/systemd.json /usr/share/man/man1/oci-systemd-hook.1 | sort)
+        /usr/share/containers/oci/hooks.d/systemd.json /usr/share/man/man1/oci-systemd-hook.1 \
+        /usr/bin/oci-systemd-hook /usr/bin/oci-systemd-runtime | sort)
     got=$(files "$root")
-    e2e_check "$label: installs exactly the hook, the two hooks.d files and the man page (got: ${got//$'\n'/ })" \
+    e2e_check "$label: installs exactly the hook, its two names in /usr/bin, the two hooks.d files and the man page (got: ${got//$'\n'/ })" \
         test "$got" = "$want"
+    e2e_check "$label: /usr/bin/oci-systemd-hook and /usr/bin/oci-systemd-runtime are links to $hook" \
+        eval '[[ $(readlink "$root/usr/bin/oci-systemd-hook") == "$hook" && $(readlink "$root/usr/bin/oci-systemd-runtime") == "$hook" ]]'
+    e2e_check "$label: oci-systemd-runtime runs the real runc (--version)" \
+        eval '"$root$hook" --version >/dev/null && (exec -a oci-systemd-runtime "$root$hook" --version) | grep -q "^runc version"' 
     e2e_check "$label: $hook is executable and runs (--version: $("$root$hook" --version 2>&1 || true))" \
         eval '[[ -x $root$hook ]] && "$root$hook" --version >/dev/null'
     for f in systemd.json systemd-annotation.json; do
