@@ -480,12 +480,9 @@ static int podman(const struct configure_opts *o, struct report *rep, hook_error
 int configure_run(const struct configure_opts *o, char **ret_report, hook_error_t *err)
 {
         struct report rep = {};
-        _cleanup_free_ char *self = NULL;
         const char *hook = o->hook_path;
         int r;
 
-        if (!hook)
-                hook = self = self_path();
         if (!hook || hook[0] != '/')
                 return hook_error_set(err, EINVAL, "the hook path must be absolute (--hook-path)");
         if (o->runtime_path[0] != '/' || o->base_spec[0] != '/' || (o->config && !o->config[0]))

@@ -9,7 +9,6 @@
 #include <sys/vfs.h>
 
 #include "cgroup.h"
-#include "configure.h"
 #include "fsutil.h"
 #include "inject.h"
 #include "log.h"
@@ -358,48 +357,32 @@ static int cmd_runtime(int argc, char **argv)
         return EXIT_ERROR;
 }
 
+/* configure reads containerd's TOML with a C++ library: it lives in a
+ * program of its own, so that the hook, run at every container start,
+ * stays small, C and static.  It sits next to the hook in the build tree,
+ * in $(bindir) once installed. */
 static int cmd_configure(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "runtime-path", required_argument, NULL, 'r' },
-                { "hook-path", required_argument, NULL, 'p' },
-                { "base-spec", required_argument, NULL, 'b' },
-                { "handler", required_argument, NULL, 'H' },
-                {},
-        };
-        struct configure_opts o = {
-                .runtime_path = BINDIR "/" RUNTIME_NAME,
-                .base_spec = "/etc/containerd/oci-systemd-hook-spec.json",
-                .handler = "systemd",
-        };
-        _cleanup_free_ char *report = NULL;
-        hook_error_t err = {};
-        int c;
+        _cleanup_free_ char *self = self_path(), *sibling = NULL, *hook_opt = NULL;
+        const char *dir_end = self ? strrchr(self, '/') : NULL;
+        _cleanup_free_ char **args = xcalloc((size_t)argc + 2, sizeof(*args));
+        int i;
 
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'c': o.config = optarg; break;
-                case 'n': o.dry_run = true; break;
-                case 'r': o.runtime_path = optarg; break;
-                case 'p': o.hook_path = optarg; break;
-                case 'b': o.base_spec = optarg; break;
-                case 'H': o.handler = optarg; break;
-                default: usage(stderr); return EXIT_USAGE;
-                }
-        }
-        if (argc - optind != 1) {
-                usage(stderr);
-                return EXIT_USAGE;
-        }
-        o.engine = argv[optind];
-        if (configure_run(&o, &report, &err) < 0) {
-                log_error("configure %.32s: %s", o.engine, err.msg);
+        /* the hook to wire in is this one (a later --hook-path wins) */
+        if (!self || asprintf(&hook_opt, "--hook-path=%s", self) < 0) {
+                log_error("configure: cannot tell the hook's own path");
                 return EXIT_ERROR;
         }
-        fputs(report, stdout);
-        return EXIT_OK;
+        args[0] = (char *)CONFIGURE_NAME;
+        args[1] = hook_opt;
+        for (i = 1; i < argc; i++)
+                args[i + 1] = argv[i];
+        if (dir_end && asprintf(&sibling, "%.*s/" CONFIGURE_NAME, (int)(dir_end - self), self) >= 0 &&
+            access(sibling, X_OK) == 0)
+                execv(sibling, args);
+        execv(BINDIR "/" CONFIGURE_NAME, args);
+        log_error("configure: cannot run `%s`: %s (is it installed?)", BINDIR "/" CONFIGURE_NAME, strerror(errno));
+        return EXIT_ERROR;
 }
 
 static const char *base_name(const char *p)

@@ -11,6 +11,7 @@
  * SIGRTMIN+3, which systemd as PID 1 takes as "shut down". */
 
 #define RUNTIME_NAME "oci-systemd-runtime"
+#define CONFIGURE_NAME "oci-systemd-configure"
 #define RUNTIME_ENV "OCI_SYSTEMD_RUNTIME"            /* the real runtime */
 #define RUNTIME_ENV_CONFIG "OCI_SYSTEMD_RUNTIME_CONFIG"   /* another runtime.conf */
 #define RUNTIME_DEFAULT "runc"
