@@ -8,7 +8,7 @@ PKGS=(
     # build
     autoconf automake make gcc libc6-dev pkg-config libyajl-dev libmount-dev libselinux1-dev check xz-utils
     # tests
-    runc crun jq debootstrap valgrind util-linux procps iproute2 shellcheck python3 file strace
+    runc crun jq debootstrap valgrind util-linux procps iproute2 shellcheck python3 file strace inotify-tools
     # fuzzing
     clang libclang-rt-14-dev
 )
