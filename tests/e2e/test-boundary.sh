@@ -527,8 +527,8 @@ other_container_case() {
 # character devices (1,3: a null device of the rootfs's own) while
 # containers are created; inotify watches the device inodes for opens.
 device_race_case() {
-    local pairs=24 seconds=${OSH_BOUNDARY_RACE_SECONDS:-20} i n=0 cc=0 refused=0 t0 spid wpid rc opens swaps
-    local -a paths=() devs=()
+    local pairs=32 seconds=${OSH_BOUNDARY_RACE_SECONDS:-25} i n=0 cc=0 refused=0 t0 spid spid2 wpid rc opens swaps half f d
+    local -a paths=() devs=() dirs=(run run/lock tmp var/log/journal)
     bx_begin race-device || return 0
     if [[ ! -x $E2E_TMP/hostile-swap ]] &&
         ! gcc -O2 -Wall -o "$E2E_TMP/hostile-swap" "$HX_DIR/hostile-swap.c"; then
@@ -541,18 +541,25 @@ device_race_case() {
     fi
     bx_bundle
     bx_jq '.hooks.createRuntime |= [.[0]]'
+    # /run/lock's content is copied twice (with /run's and into its own
+    # tmpfs): 5 copy-up passes per create over the pairs
     for ((i = 1; i <= pairs; i++)); do
-        echo image >"$R/run/f$i"
-        mknod "$R/run/f$i.dev" c 1 3
-        paths+=("$R/run/f$i" "$R/run/f$i.dev")
-        devs+=("$R/run/f$i.dev")
+        d=${dirs[i % 4]}
+        echo image >"$R/$d/f$i"
+        mknod "$R/$d/f$i.dev" c 1 3
+        paths+=("$R/$d/f$i" "$R/$d/f$i.dev")
+        devs+=("$R/$d/f$i.dev")
     done
     bx_snap before
     inotifywait -m -q -e open --format '%w%f %e' "${devs[@]}" >"$B/opens" 2>"$B/inotify.err" &
     wpid=$!
     sleep 0.5
-    "$E2E_TMP/hostile-swap" $((seconds + 30)) "${paths[@]}" >"$B/swaps" 2>"$B/swap.err" &
+    # two swappers (2 cores), each on half of the pairs
+    half=$((pairs / 2 * 2))
+    "$E2E_TMP/hostile-swap" $((seconds + 30)) "${paths[@]:0:half}" >"$B/swaps" 2>"$B/swap.err" &
     spid=$!
+    "$E2E_TMP/hostile-swap" $((seconds + 30)) "${paths[@]:half}" >"$B/swaps2" 2>"$B/swap2.err" &
+    spid2=$!
     t0=$(date +%s)
     while (($(date +%s) - t0 < seconds)); do
         n=$((n + 1))
@@ -563,12 +570,16 @@ device_race_case() {
         if ((rc == 0)); then cc=$((cc + 1)); else refused=$((refused + 1)); fi
         _e2e_forget runc "$id-$n"
     done
-    kill -TERM "$spid" 2>/dev/null || true
+    kill -TERM "$spid" "$spid2" 2>/dev/null || true
     wait "$spid" || true
+    wait "$spid2" || true
     sleep 0.2
     kill "$wpid" 2>/dev/null || true
     wait "$wpid" 2>/dev/null || true
-    swaps=$(cat "$B/swaps" 2>/dev/null || true)
+    swaps=$(($(cat "$B/swaps" 2>/dev/null || echo 0) + $(cat "$B/swaps2" 2>/dev/null || echo 0)))
+    for f in "$B/swap.err" "$B/swap2.err"; do
+        [[ -s $f ]] && e2e_log "swap: $(cat "$f")"
+    done
     opens=$(grep -c OPEN "$B/opens" || true)
     e2e_check "$id: $n creates ($cc created, $refused refused) while $pairs files were swapped with devices ${swaps:-?} times: the devices were opened $opens times (want 0)" \
         test "$opens" = 0 -a "$n" -gt 0 -a "${swaps:-0}" -gt 0
