@@ -906,7 +906,8 @@ unsafe_case
 stdin_case plain '["/bin/sh"]'
 stdin_case systemd-dead '["/sbin/init"]'
 inject_case
-if [[ -z $ONLY ]] || grep -Eq -e "$ONLY" <<<"ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled hugetlb-toggle-runc hugetlb-toggle-crun"; then
+if [[ -z $ONLY ]] || printf '%s\n' ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled \
+    hugetlb-toggle-runc hugetlb-toggle-crun | grep -Eq -e "$ONLY"; then
     e2e_sub e2e_v2 "$BASH" "$0" --v2
 fi
 
