@@ -243,6 +243,10 @@ vol_case() {
     echo keep >"$src/keep"
     mount --bind "$src" "$src"
     mount --make-shared "$src"
+    # and the rootfs shared as well, as every mount is on a systemd host
+    # (this host's / is private): with rootfsPropagation shared or
+    # rshared the container's rootfs is then a peer of the host's
+    mount --make-shared "$R"
     if [[ $link == 1 ]]; then
         rm -rf "$R/var/log"
         ln -s /vol "$R/var/log"
