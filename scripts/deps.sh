@@ -8,7 +8,7 @@ PKGS=(
     # build
     autoconf automake make gcc g++ libc6-dev pkg-config libyajl-dev libtoml11-dev libmount-dev libselinux1-dev check xz-utils
     # tests
-    runc crun jq debootstrap docker.io containerd valgrind util-linux procps iproute2 shellcheck python3 file strace
+    runc crun jq debootstrap docker.io containerd valgrind util-linux procps iproute2 shellcheck python3 file strace inotify-tools
     # fuzzing
     clang libclang-rt-14-dev
 )

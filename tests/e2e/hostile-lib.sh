@@ -48,6 +48,9 @@ hx_init() {
 
 _hx_exit() {
     local rc=$?
+    # errexit is still on in the trap: `(exit 1)` would end it here and skip
+    # _e2e_cleanup (containers, bundles, the state of an e2e_sub run)
+    set +e
     hx_cleanup
     (exit "$rc")
     _e2e_cleanup
