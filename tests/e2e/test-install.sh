@@ -67,9 +67,9 @@ install_check() {
     fi
     want=$(printf '%s\n' "$hook" /usr/share/containers/oci/hooks.d/systemd-annotation.json \
         /usr/share/containers/oci/hooks.d/systemd.json /usr/share/man/man1/oci-systemd-hook.1 \
-        /usr/bin/oci-systemd-hook /usr/bin/oci-systemd-runtime | sort)
+        /usr/bin/oci-systemd-hook /usr/bin/oci-systemd-runtime /usr/bin/oci-systemd-configure | sort)
     got=$(files "$root")
-    e2e_check "$label: installs exactly the hook, its two names in /usr/bin, the two hooks.d files and the man page (got: ${got//$'\n'/ })" \
+    e2e_check "$label: installs exactly the hook, its two names and oci-systemd-configure in /usr/bin, the two hooks.d files and the man page (got: ${got//$'\n'/ })" \
         test "$got" = "$want"
     e2e_check "$label: /usr/bin/oci-systemd-hook and /usr/bin/oci-systemd-runtime are links to $hook" \
         eval '[[ $(readlink "$root/usr/bin/oci-systemd-hook") == "$hook" && $(readlink "$root/usr/bin/oci-systemd-runtime") == "$hook" ]]'
