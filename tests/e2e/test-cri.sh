@@ -126,15 +126,17 @@ rm -f "$D/pause.tar" "$D/image.tar"
 
 # ---------------------------------------------------------------- the pod
 
-# cri_run EXPECT [HANDLER]: runs the client; its "ok"/"not ok" lines become
+# cri_run EXPECT [HANDLER [CLIENT-ARGS...]]: runs the client; its "ok"/"not ok" lines become
 # checks of this script, its "#" lines notes; a client that breaks is a
 # failed check.
 cri_run() {
     local expect=$1 h=${2:-} line rc=''
+    shift $(($# > 1 ? 2 : 1))
     local args=(run --socket "$D/containerd.sock" --gen "$D/gen" --pod "$EX/k8s/pod-systemd.yaml"
         --runtimeclass "$EX/k8s/runtimeclass.yaml" --expect "$expect" --hook "$HOOK"
         --cgroup-parent "$CG" --workdir "$D/work")
     [[ -n $h ]] && args+=(--handler "$h")
+    args+=("$@")
     while IFS= read -r line; do
         case $line in
         "ok"$'\t'*) ok "cri: ${line#*$'\t'}" ;;
@@ -159,6 +161,11 @@ e2e_log "pod with handler $handler: $(_e2e_since "$t0") s"
 t0=$(_e2e_now)
 cri_run noboot "$PLAIN_HANDLER"
 e2e_log "pod with handler $PLAIN_HANDLER: $(_e2e_since "$t0") s"
+# an emptyDir (medium: Memory) at /run, as kubelet mounts it: prepared
+# inside, boots
+t0=$(_e2e_now)
+cri_run boot "" --emptydir-run
+e2e_log "pod with an emptyDir at /run: $(_e2e_since "$t0") s"
 
 # ---------------------------------------------------------------- configure containerd + the wrapper
 

@@ -28,6 +28,7 @@ import importlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -228,7 +229,7 @@ def spec_checks(pod, label):
 def run(a):
     plan = describe(a.pod, a.runtimeclass)
     handler = a.handler or plan["handler"]
-    label = "%s (handler %s)" % (plan["name"], handler)
+    label = "%s (handler %s%s)" % (plan["name"], handler, ", emptyDir at /run" if a.emptydir_run else "")
     pod = Pod(a, plan)
     pb = pod.pb
     v = pod.call(pod.rt, "Version", pb.VersionRequest(version="v1"))
@@ -251,6 +252,14 @@ def run(a):
         f.write("v1\n")
     sa = "/var/run/secrets/kubernetes.io/serviceaccount"
     mounts = [pb.Mount(container_path=sa, host_path=tokdir, readonly=True)]
+    empty = None
+    if a.emptydir_run:
+        # an emptyDir with medium: Memory at /run, as kubelet makes it: a
+        # tmpfs in the pod's volume directory, bind-mounted in
+        empty = os.path.join(a.workdir, "pods", pod.uid, "volumes", "kubernetes.io~empty-dir", "run")
+        os.makedirs(empty)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", empty], check=True)
+        mounts.insert(0, pb.Mount(container_path="/run", host_path=empty))
 
     try:
         t0 = time.time()
@@ -282,7 +291,10 @@ def run(a):
                   "%s: the container's spec has no oci-systemd-hook (got %s)" % (label, hooks))
         check(nss.get("pid", "x") is None if plan["pid"] == "CONTAINER" else bool(nss.get("pid")),
               "%s: pid namespace %s" % (label, plan["pid"]))
-        check("/run" not in smounts, "%s: the CRI spec mounts nothing on /run" % label)
+        if empty:
+            check("/run" in smounts, "%s: the CRI spec mounts the emptyDir on /run" % label)
+        else:
+            check("/run" not in smounts, "%s: the CRI spec mounts nothing on /run" % label)
 
         t0 = time.time()
         pod.call(pod.rt, "StartContainer", pb.StartContainerRequest(container_id=pod.cid), 120)
@@ -310,6 +322,10 @@ def run(a):
                 tmpfs.add(f[4])
         got = [t for t in HOOK_TMPFS if t in tmpfs]
         check(got == HOOK_TMPFS, "%s: tmpfs on the hook's four targets (got %s)" % (label, " ".join(got)))
+        if empty:
+            with open(os.path.join(empty, "host", "container-manager")) as f:
+                check(f.read().strip() == "oci-systemd-hook",
+                      "%s: /run is the emptyDir (the host sees /run/host in it)" % label)
         _, cm, _ = pod.exec_sync(["cat", "/run/host/container-manager"])
         check(cm.strip() == "oci-systemd-hook",
               "%s: /run/host/container-manager says oci-systemd-hook (got %s)" % (label, cm.strip()))
@@ -342,6 +358,8 @@ def run(a):
         t0 = time.time()
         check(pod.cleanup(), "%s: StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox "
               "succeed (%.2f s)" % (label, time.time() - t0))
+        if empty:
+            subprocess.run(["umount", "-l", empty], check=False)
 
 
 def main():
@@ -356,6 +374,7 @@ def main():
     p.add_argument("--runtimeclass", required=True)
     p.add_argument("--expect", choices=["boot", "noboot"], required=True)
     p.add_argument("--handler")
+    p.add_argument("--emptydir-run", action="store_true")
     p.add_argument("--hook", default="/usr/libexec/oci/hooks.d/oci-systemd-hook")
     p.add_argument("--cgroup-parent", default="")
     p.add_argument("--workdir", required=True)
