@@ -183,7 +183,7 @@ static int cmd_explain(const char *bundle)
         if (r >= 0) {
                 rootfs = spec_rootfs_real_path(&c, abs);
                 rootfd = open_rootfs_host(rootfs, &st);
-                r = build("explain", NULL, &c, &p, rootfd, &err);
+                r = build(NULL, NULL, &c, &p, rootfd, &err);
         }
         if (r < 0) {
                 log_error("%s", err.msg);

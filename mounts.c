@@ -55,10 +55,18 @@ static int write_pid(int dirfd, const char *file, pid_t pid)
         return write_all(fd, num, strlen(num));
 }
 
+static const char *const cap_files[2];
+static int write_string(int dirfd, const char *file, const char *s);
+
 /* The host side of a failure: the container goes back where the runtime
  * put it and the payload cgroup goes away. */
 static void cgroup_undo(struct apply_ctx *ctx)
 {
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(ctx->cg_caps_old); i++)
+                if (ctx->cg_caps_old[i][0] && write_string(ctx->cg_dirfd, cap_files[i], ctx->cg_caps_old[i]) == 0)
+                        ctx->cg_caps_old[i][0] = '\0';
         if (ctx->cg_moved && write_pid(ctx->cg_dirfd, "cgroup.procs", ctx->pid) == 0)
                 ctx->cg_moved = false;
         if (ctx->cg_payload_made && !ctx->cg_moved && unlinkat(ctx->cg_dirfd, CG_PAYLOAD, AT_REMOVEDIR) == 0)
@@ -77,6 +85,8 @@ void apply_ctx_done(struct apply_ctx *ctx)
         closep(&ctx->cg_clone);
         closep(&ctx->cg_payload_clone);
         free(ctx->cg_path);
+        free(ctx->os_release);
+        free(ctx->boot_id);
         free(ctx->shared);
         for (i = 0; i < ctx->n_sub; i++)
                 free(ctx->sub[i]);
@@ -127,6 +137,8 @@ static int scan_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t
                 const char *rel = e->mount_point + strlen(ctx->rootfs_path);
                 ctx->sub = xrealloc(ctx->sub, (ctx->n_sub + 1) * sizeof(*ctx->sub));
                 ctx->sub[ctx->n_sub++] = xstrdup(rel);
+                if (streq(rel, "/proc") && streq(e->fstype, "proc"))
+                        ctx->proc_mnt_id = e->id;
                 if (streq(rel, "/run")) {       /* the last one is on top */
                         ctx->run_mnt_id = e->id;
                         ctx->run_whole_rw = streq(e->root, "/") && streq(e->fstype, "tmpfs") &&
@@ -250,12 +262,76 @@ static int open_payload(struct apply_ctx *ctx, bool create, hook_error_t *err)
         return 0;
 }
 
+/* A small file of the host's (os-release, a fresh uuid), read before the
+ * hook joins the container. */
+static char *read_host_file(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        char *buf = NULL;
+        struct stat st;
+        size_t len;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || read_fd_capped(fd, 65536, &buf, &len, NULL) < 0)
+                return NULL;
+        return buf;
+}
+
+/* cgroup.max.descendants and cgroup.max.depth on the runtime's cgroup, so
+ * that the container cannot exhaust the host with cgroups (read-only
+ * inside, like every file there).  Only ever lowered; the old values are
+ * restored on failure. */
+static const char *const cap_files[2] = { "cgroup.max.descendants", "cgroup.max.depth" };
+
+static int write_string(int dirfd, const char *file, const char *s)
+{
+        _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, s, strlen(s));
+}
+
+static int set_cgroup_caps(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const unsigned long want[2] = { ctx->plan->cg_max_descendants, ctx->plan->cg_max_depth };
+        size_t i;
+
+        for (i = 0; i < 2; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                char cur[32] = {}, num[24];
+                unsigned long have;
+                int r;
+
+                if (!want[i])
+                        continue;
+                fd = openat(ctx->cg_dirfd, cap_files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || read(fd, cur, sizeof(cur) - 1) <= 0)
+                        continue;           /* an old kernel without the file */
+                cur[strcspn(cur, "\n")] = '\0';
+                have = streq(cur, "max") ? ULONG_MAX : strtoul(cur, NULL, 10);
+                if (have <= want[i])
+                        continue;
+                (void)snprintf(num, sizeof(num), "%lu", want[i]);
+                if ((r = write_string(ctx->cg_dirfd, cap_files[i], num)) < 0)
+                        return hook_error_set(err, -r, "setting %s: %s", cap_files[i], strerror(-r));
+                memcpy(ctx->cg_caps_old[i], cur, sizeof(cur));
+        }
+        return 0;
+}
+
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
         bool unified;
         int r;
 
+        if (p->os_release && !(ctx->os_release = read_host_file("/etc/os-release")))
+                ctx->os_release = read_host_file("/usr/lib/os-release");
+        if (p->boot_id && p->spec_proc && (ctx->boot_id = read_host_file("/proc/sys/kernel/random/uuid")) &&
+            strlen(ctx->boot_id) != 37) {
+                free(ctx->boot_id);
+                ctx->boot_id = NULL;
+        }
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
         r = cg_open_own(ctx->pid, &ctx->cgroup, &ctx->cg_dirfd, &ctx->cg_path, err);
@@ -283,6 +359,8 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
          * from inside.  The child's own limits can only lower the
          * parent's (cgroup-v2.rst, "Model of Delegation"). */
         if (unified && (r = open_payload(ctx, true, err)) < 0)
+                return r;
+        if (unified && (r = set_cgroup_caps(ctx, err)) < 0)
                 return r;
         ctx->cg_clone = clone_tree(ctx->cg_dirfd, "", unified, err);
         if (ctx->cg_clone < 0)
@@ -645,8 +723,26 @@ static int bind_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, hoo
         return attach(ctx, u, clone, target, "/etc/machine-id", err);
 }
 
-static int write_run_host(int runfd, const struct plan *p, hook_error_t *err)
+/* A file of ours, bound read-only onto itself (as nspawn's /run/host). */
+static int write_readonly(struct apply_ctx *ctx, struct undo *u, int dirfd, const char *name, const char *data,
+                          hook_error_t *err)
 {
+        const struct plan *p = ctx->plan;
+        _cleanup_close_ int target = -EBADF, clone = -EBADF;
+        int r = fs_write_file_at(dirfd, name, data, 0444, owner_uid(p), owner_gid(p), err);
+
+        if (r < 0)
+                return r;
+        target = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0)
+                return hook_error_set(err, errno, "open `%s`: %s", name, strerror(errno));
+        clone = clone_tree(dirfd, name, true, err);
+        return clone < 0 ? clone : attach(ctx, u, clone, target, name, err);
+}
+
+static int write_run_host(struct apply_ctx *ctx, struct undo *u, int runfd, int *ret_host, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
         _cleanup_close_ int host = -EBADF;
         const char *m = p->machine_id;
         char uuid[40];
@@ -663,7 +759,38 @@ static int write_run_host(int runfd, const struct plan *p, hook_error_t *err)
         r = fs_write_file_at(host, "container-manager", "oci-systemd-hook\n", 0444, owner_uid(p), owner_gid(p), err);
         if (r >= 0)
                 r = fs_write_file_at(host, "container-uuid", uuid, 0444, owner_uid(p), owner_gid(p), err);
+        if (r >= 0 && ctx->os_release)
+                r = write_readonly(ctx, u, host, "os-release", ctx->os_release, err);
+        if (r >= 0)
+                *ret_host = TAKE_FD(host);
         return r;
+}
+
+/* A fresh boot ID for this start, over the container's own procfs file
+ * (nspawn's setup_boot_id): journalctl --list-boots sees a new boot, and
+ * no two containers share one.  The host's file is never written. */
+static int apply_boot_id(struct apply_ctx *ctx, struct undo *u, int hostfd, hook_error_t *err)
+{
+        _cleanup_close_ int target = -EBADF, clone = -EBADF;
+        const char *path = "/proc/sys/kernel/random/boot_id";
+        struct statfs sfs;
+        uint64_t id = 0;
+        int r;
+
+        if (!ctx->boot_id || hostfd < 0)
+                return 0;
+        target = fs_open_in_root(ctx->rootfd, path, FS_NO_SYMLINKS, err);
+        if (target < 0 || fstatfs(target, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC ||
+            fs_mount_id(target, "", &id) < 0 || id != ctx->proc_mnt_id) {
+                /* not the container's own procfs: leave it */
+                warn(ctx, "no fresh boot ID: `%s` is not on the container's procfs", path);
+                return 0;
+        }
+        if ((r = fs_write_file_at(hostfd, "boot-id", ctx->boot_id, 0444, owner_uid(ctx->plan), owner_gid(ctx->plan),
+                                  err)) < 0)
+                return r;
+        clone = clone_tree(hostfd, "boot-id", true, err);
+        return clone < 0 ? clone : attach(ctx, u, clone, target, path, err);
 }
 
 /* The controllers systemd delegates to its units, where the container's
@@ -742,12 +869,15 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
         struct tmpfs_fds fds = { -EBADF, -EBADF };
+        _cleanup_close_ int host = -EBADF;
         char marker[64];
         int r;
 
         r = apply_all_tmpfs(ctx, u, &fds, err);
-        if (r >= 0 && p->run_host && fds.run >= 0 && (r = write_run_host(fds.run, p, err)) < 0)
+        if (r >= 0 && p->run_host && fds.run >= 0 && (r = write_run_host(ctx, u, fds.run, &host, err)) < 0)
                 r = hook_error_prefix(err, "/run/host");
+        if (r >= 0 && (r = apply_boot_id(ctx, u, host, err)) < 0)
+                r = hook_error_prefix(err, "boot ID");
         if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "cgroup");
         /* Last: on a writable rootfs it replaces a file of the image. */

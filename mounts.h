@@ -44,6 +44,10 @@ struct apply_ctx {
         int cg_clone;               /* detached clone of cg_dirfd (unified: read-only) */
         int cg_payload_clone;       /* detached read-write clone of cg_payload */
         char *cg_path;
+        char cg_caps_old[2][32];    /* max.descendants, max.depth before the hook */
+        uint64_t proc_mnt_id;       /* procfs at ROOTFS/proc */
+        char *os_release;           /* the host's, to copy to /run/host */
+        char *boot_id;              /* a fresh uuid, "...\n" */
         char warnings[APPLY_MAX_WARNINGS][256];
         size_t n_warnings;
 };

@@ -129,7 +129,9 @@ static void plan_machine_id(const struct plan_input *in, struct plan *p)
                 if (uuid)
                         warn(p, "%s: deriving the machine-id from the container id",
                              count > 1 ? "container_uuid is set more than once" : "container_uuid is not 32 hex digits or a UUID");
-                machine_id_from_container_id(in->id, p->machine_id);
+                /* explain knows no container id: nothing to print */
+                if (in->id)
+                        machine_id_from_container_id(in->id, p->machine_id);
                 p->mid_source = MID_FROM_ID;
         }
         if (spec_mounts(c, "/etc/machine-id")) {
@@ -145,6 +147,68 @@ static void plan_machine_id(const struct plan_input *in, struct plan *p)
         } else {
                 p->mid_method = MID_BIND_FROM_RUN;
         }
+}
+
+/* FEATURE's setting: the config's annotation, the state's, then the
+ * container's environment; NULL when none says anything. */
+static const char *feature_value(const struct plan_input *in, const char *feature, char key[64])
+{
+        const struct oci_config *c = in->config;
+        const char *v;
+
+        (void)snprintf(key, 64, FEATURE_PREFIX "%s", feature);
+        v = spec_annotation(c->annotations, c->n_annotations, key);
+        if (!v)
+                v = spec_annotation(in->state_annotations, in->n_state_annotations, key);
+        if (!v)
+                v = spec_env_get(c->env, c->n_env, key, NULL);
+        return v;
+}
+
+static bool parse_switch(const char *v, bool *ret)
+{
+        static const char *const on[] = { "true", "on", "yes", "1", "enabled" },
+                                 *const off[] = { "false", "off", "no", "0", "disabled" };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(on); i++)
+                if (streq(v, on[i]) || streq(v, off[i])) {
+                        *ret = streq(v, on[i]);
+                        return true;
+                }
+        return false;
+}
+
+static bool plan_feature(const struct plan_input *in, struct plan *p, const char *feature, bool def)
+{
+        char key[64];
+        const char *v = feature_value(in, feature, key);
+        bool on = def;
+
+        if (v && !parse_switch(v, &on))
+                warn(p, "ignoring `%s`: `%.64s` is not true or false", key, v);
+        return on;
+}
+
+/* A cgroup cap: a number, or off (0). */
+static unsigned long plan_cap(const struct plan_input *in, struct plan *p, const char *feature, unsigned long def)
+{
+        char key[64], *end;
+        const char *v = feature_value(in, feature, key);
+        unsigned long n;
+        bool on;
+
+        if (!v)
+                return def;
+        if (parse_switch(v, &on))
+                return on ? def : 0;
+        errno = 0;
+        n = strtoul(v, &end, 10);
+        if (errno || *end || end == v || n == 0 || n > 1000000) {
+                warn(p, "ignoring `%s`: `%.64s` is not a number from 1 to 1000000, or off", key, v);
+                return def;
+        }
+        return n;
 }
 
 static void plan_cgroup(const struct plan_input *in, struct plan *p)
@@ -195,6 +259,12 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
          * one) is as good as ours for /run/host and /run/machine-id. */
         ret->run_host = ret->run != RUN_VOLUME;
         plan_cgroup(in, ret);
+        ret->os_release = ret->run_host && plan_feature(in, ret, "os-release", true);
+        ret->boot_id = ret->run_host && plan_feature(in, ret, "boot-id", true);
+        if (ret->cgroup == CG_ACT_UNIFIED) {
+                ret->cg_max_descendants = plan_cap(in, ret, "cgroup-max-descendants", CG_MAX_DESCENDANTS_DEFAULT);
+                ret->cg_max_depth = plan_cap(in, ret, "cgroup-max-depth", CG_MAX_DEPTH_DEFAULT);
+        }
         ret->userns = spec_host_root(c, &ret->uid, &ret->gid);
         ret->spec_proc = spec_mounts_type(c, "/proc", "proc");
         ret->reader = (struct copy_reader){
@@ -218,8 +288,15 @@ bool plan_has_work(const struct plan *p)
         return p->detect.systemd;
 }
 
+static const char *num(unsigned long n, char buf[24])
+{
+        (void)snprintf(buf, 24, "%lu", n);
+        return buf;
+}
+
 void plan_dump(const struct plan *p, FILE *f)
 {
+        char d1[24], d2[24];
         size_t i;
 
         fprintf(f, "systemd: %s\nreason: %s\n", p->detect.systemd ? "yes" : "no", p->detect.reason);
@@ -250,12 +327,18 @@ void plan_dump(const struct plan *p, FILE *f)
         if (p->mid_method == MID_SKIP)
                 fprintf(f, "  skip machine-id: %s\n", p->mid_skip_reason);
         else
-                fprintf(f, "  machine-id %s (from %s), %s\n", p->machine_id,
+                fprintf(f, "  machine-id %s (from %s), %s\n", p->machine_id[0] ? p->machine_id : "<derived at start>",
                         p->mid_source == MID_FROM_UUID ? "container_uuid" : "the container id",
                         p->mid_method == MID_WRITE ? "written to /etc/machine-id"
                                                    : "bind-mounted from /run/machine-id (read-only rootfs)");
         if (p->run_host)
                 fprintf(f, "  /run/host/container-manager = oci-systemd-hook, /run/host/container-uuid\n");
+        fprintf(f, "  /run/host/os-release: %s\n", p->os_release ? "the host's, read-only" : "off");
+        fprintf(f, "  boot ID: %s\n", p->boot_id ? "a fresh one over /proc/sys/kernel/random/boot_id at each start" : "off");
+        if (p->cgroup == CG_ACT_UNIFIED)
+                fprintf(f, "  cgroup caps: cgroup.max.descendants %s, cgroup.max.depth %s (never raised)\n",
+                        p->cg_max_descendants ? num(p->cg_max_descendants, d1) : "off",
+                        p->cg_max_depth ? num(p->cg_max_depth, d2) : "off");
         fprintf(f, "  cgroup: %s\n", cg_action_name(p->cgroup));
         if (p->userns)
                 fprintf(f, "  user namespace: owner %u:%u for the tmpfs mounts, machine-id and cgroup\n",

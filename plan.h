@@ -36,6 +36,11 @@ enum run_source {
         RUN_VOLUME,         /* any other volume: refused, systemd would die */
 };
 #define ANNOTATION_RUN_VOLUME "oci-systemd-hook.run-volume"
+/* Feature switches: an annotation, or the container's environment (Docker
+ * passes no annotations), named oci-systemd-hook.FEATURE. */
+#define FEATURE_PREFIX "oci-systemd-hook."
+#define CG_MAX_DESCENDANTS_DEFAULT 250      /* as Kubernetes KEP-5474 */
+#define CG_MAX_DEPTH_DEFAULT 50
 enum mid_method { MID_SKIP, MID_WRITE, MID_BIND_FROM_RUN };
 
 struct plan {
@@ -53,6 +58,10 @@ struct plan {
         bool spec_proc;             /* the spec mounts procfs at /proc */
         struct copy_reader reader;  /* who reads what copy-up copies */
         enum cg_action cgroup;
+        /* CONTAINER_INTERFACE extras, each switchable (plan_feature) */
+        bool os_release;            /* /run/host/os-release, the host's, read-only */
+        bool boot_id;               /* a fresh boot ID over /proc/sys/kernel/random/boot_id */
+        unsigned long cg_max_descendants, cg_max_depth;   /* caps on the runtime's cgroup; 0: off */
         bool userns;                /* chown what we create to the mapped root */
         uid_t uid;
         gid_t gid;
