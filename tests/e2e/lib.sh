@@ -193,9 +193,12 @@ e2e_reexec_v2() {
 #    and $OSH_CACHE (other tests' overlays, image builds, engines) are
 #    detached: such a copy disappears when its owner removes the directory,
 #    which would show as a change;
-#  - /tmp (1777) and /run (0755) are fresh tmpfs, with the real
-#    $E2E_TMPROOT bound back at its path (logs, OSH_E2E_KEEP=1), so files
-#    other processes create there are not in the snapshot.
+#  - /tmp (1777) and /run (0755) are fresh tmpfs, so files other processes
+#    create there are not in the snapshot; what the test needs from the
+#    real ones is bound back at its path: $E2E_TMPROOT (logs,
+#    OSH_E2E_KEEP=1), the source tree (a clone in /tmp), the directory of
+#    $HOOK (the file itself when that is /tmp or /run), and the paths in
+#    $OSH_E2E_OWN_HOST_KEEP (colon-separated).
 # Nested runs (e2e_sub, e2e_v2) inherit the namespace (OSH_E2E_OWN_HOST=1).
 e2e_own_host() {
     local prop
@@ -215,18 +218,44 @@ e2e_own_host() {
 }
 
 _e2e_own_host_setup() {
-    local d fd
+    local d p keep=() fds=() i extra
     [[ $(readlink /proc/self/ns/mnt) != "$(readlink /proc/1/ns/mnt)" ]] || return 1
     for d in /tmp /run /var/tmp /var/lib/containers "$OSH_CACHE"; do
         _e2e_detach_below "$d"
     done
     mkdir -p "$E2E_TMPROOT" || return 1
-    exec {fd}<"$E2E_TMPROOT" || return 1
+    IFS=: read -ra extra <<<"${OSH_E2E_OWN_HOST_KEEP:-}"
+    # the real directories to keep, outermost first, each once
+    while read -r p; do
+        [[ -n $p && -e $p ]] || continue
+        for d in "${keep[@]}"; do
+            [[ $p == "$d" || $p == "$d"/* ]] && continue 2
+        done
+        keep+=("$p")
+    done < <(for p in "$E2E_TMPROOT" "$_E2E_DIR/../.." ${HOOK:+"$HOOK"} "${extra[@]}"; do
+        p=$(realpath -m "$p")
+        # $HOOK's directory, or $HOOK itself when that is /tmp or /run
+        if [[ -n ${HOOK:-} && $p == "$(realpath -m "$HOOK")" && -f $p ]]; then
+            case $(dirname "$p") in /tmp | /run) ;; *) p=$(dirname "$p") ;; esac
+        fi
+        [[ $p == /tmp/* || $p == /run/* ]] && printf '%s\n' "$p"
+    done | sort -u)
+    for i in "${!keep[@]}"; do
+        exec {d}<"${keep[i]}" || return 1
+        fds[i]=$d
+    done
     mount -t tmpfs -o mode=1777,nosuid,nodev osh-own-tmp /tmp &&
         mount -t tmpfs -o mode=0755,nosuid,nodev osh-own-run /run || return 1
-    mkdir -p "$E2E_TMPROOT" &&
-        mount --no-canonicalize --bind "/proc/self/fd/$fd" "$E2E_TMPROOT" || return 1
-    exec {fd}<&-
+    for i in "${!keep[@]}"; do
+        if [[ -d /proc/self/fd/${fds[i]} ]]; then
+            mkdir -p "${keep[i]}"
+        else
+            mkdir -p "$(dirname "${keep[i]}")" && : >"${keep[i]}"
+        fi &&
+            mount --no-canonicalize --bind "/proc/self/fd/${fds[i]}" "${keep[i]}" || return 1
+        d=${fds[i]}
+        exec {d}<&-
+    done
     if [[ ${OSH_E2E_HOST_PROPAGATION:-} == shared* ]]; then
         mount --make-rshared / || return 1
     fi
