@@ -241,6 +241,55 @@ static void plan_cgroup(const struct plan_input *in, struct plan *p)
         }
 }
 
+/* The capabilities systemd (252) as PID 1 needs beyond the three `runc
+ * spec` grants (measured: tests/e2e/test-runc-spec.sh boots with each one
+ * left out of podman's default set, which has all three).  Without
+ * CAP_SETPCAP journald and logind fail with 218/CAPABILITIES (they drop
+ * from the bounding set); without CAP_SETUID or CAP_SETGID dbus fails. */
+static const char *const systemd_caps[] = { "CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID" };
+
+static bool cap_listed(yajl_val set, const char *cap)
+{
+        size_t i;
+
+        if (!set || set->type != yajl_t_array)
+                return false;
+        for (i = 0; i < set->u.array.len; i++)
+                if (set->u.array.values[i]->type == yajl_t_string && streq(set->u.array.values[i]->u.string, cap))
+                        return true;
+        return false;
+}
+
+/* A warning when process.capabilities leaves PID 1 without what systemd
+ * needs.  No process.capabilities: the runtime drops nothing.  A set
+ * missing from it is empty (runc, crun). */
+static void plan_capabilities(const struct oci_config *c, struct plan *p)
+{
+        static const char *const sets[] = { "bounding", "effective", "permitted" };
+        yajl_val caps = json_obj_get(json_obj_get(c->tree, "process"), "capabilities");
+        char missing[64] = "", where[40] = "";
+        size_t i, j;
+
+        if (!caps || caps->type != yajl_t_object)
+                return;
+        for (i = 0; i < ELEMENTSOF(systemd_caps); i++)
+                for (j = 0; j < ELEMENTSOF(sets); j++)
+                        if (!cap_listed(json_obj_get(caps, sets[j]), systemd_caps[i])) {
+                                strcat(strcat(missing, missing[0] ? " " : ""), systemd_caps[i]);
+                                break;
+                        }
+        if (!missing[0])
+                return;
+        for (j = 0; j < ELEMENTSOF(sets); j++)
+                for (i = 0; i < ELEMENTSOF(systemd_caps); i++)
+                        if (!cap_listed(json_obj_get(caps, sets[j]), systemd_caps[i])) {
+                                strcat(strcat(where, where[0] ? ", " : ""), sets[j]);
+                                break;
+                        }
+        warn(p, "process.capabilities (%s) lacks %s: systemd needs CAP_SETPCAP (journald, logind: "
+                "218/CAPABILITIES), CAP_SETUID, CAP_SETGID (dbus)", where, missing);
+}
+
 int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
 {
         const struct oci_config *c = in->config;
@@ -280,6 +329,7 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
                 warn(ret, "SELinux is disabled on this host: not labelling with `%.100s`", c->mount_label);
         if (!c->has_cgroupns && ret->cgroup != CG_ACT_NONE)
                 warn(ret, "%s", "no cgroup namespace: systemd will see its full host cgroup path");
+        plan_capabilities(c, ret);
         return 0;
 }
 

@@ -12,7 +12,8 @@
 #   OSH_E2E_TMPROOT  prefix of all test temp dirs (default /tmp/osh-e2e)
 #   OSH_E2E_KEEP=1   keep the test temp dir (logs, config.json) after the run
 #   OSH_E2E_SNAPSHOT_IGNORE  ERE; host snapshot lines matching it are dropped
-#                    (for a busy dev machine, e.g. '^/tmp/' ; CI leaves it unset)
+#                    (not needed by the tests that call e2e_own_host; CI
+#                    leaves it unset)
 #   OSH_E2E_CONSOLE=1  console=1 for every bundle (PID 1's messages in pid1.log)
 #   HOOK             absolute path of the hook binary (for stage=...)
 
@@ -174,6 +175,100 @@ e2e_reexec_v2() {
     fi
     OSH_E2E_IN_V2=1 exec unshare -m --propagation private \
         sh -c "$_E2E_V2_SH" sh "$BASH" "$0" "$@"
+}
+
+# e2e_own_host "$@": at the top of a test that compares host snapshots,
+# before e2e_init: re-executes the script (once) in a mount namespace of its
+# own, so that "the host" its snapshots look at is the namespace its
+# runtimes and the hook run in, and nothing else on the machine shows up in
+# it. The checks keep their strength: a mount the hook makes in the
+# runtime's namespace, or one that propagates out of a container, lands in
+# this namespace's table; a file it creates in /tmp or /run lands in this
+# namespace's /tmp or /run; the snapshot sees both. In the new namespace:
+#  - no mount event of the host arrives (propagation private); when the
+#    host's / is shared (systemd hosts) everything is then made rshared
+#    again, in new peer groups of this namespace only, so containers meet
+#    the propagation they meet on this host;
+#  - the copies of mounts below /tmp, /run, /var/tmp, /var/lib/containers
+#    and $OSH_CACHE (other tests' overlays, image builds, engines) are
+#    detached: such a copy disappears when its owner removes the directory,
+#    which would show as a change;
+#  - /tmp (1777) and /run (0755) are fresh tmpfs, so files other processes
+#    create there are not in the snapshot; what the test needs from the
+#    real ones is bound back at its path: $E2E_TMPROOT (logs,
+#    OSH_E2E_KEEP=1), the source tree (a clone in /tmp), the directory of
+#    $HOOK (the file itself when that is /tmp or /run), and the paths in
+#    $OSH_E2E_OWN_HOST_KEEP (colon-separated).
+# Nested runs (e2e_sub, e2e_v2) inherit the namespace (OSH_E2E_OWN_HOST=1).
+e2e_own_host() {
+    local prop
+    [[ ${OSH_E2E_OWN_HOST:-} == 1 ]] && return 0
+    if [[ ${OSH_E2E_OWN_HOST:-} != setup ]]; then
+        [[ $(id -u) == 0 ]] || return 0 # e2e_init skips the test
+        prop=$(findmnt -no PROPAGATION / 2>/dev/null) || prop=
+        OSH_E2E_OWN_HOST=setup OSH_E2E_HOST_PROPAGATION=$prop \
+            exec unshare -m --propagation private -- "$BASH" "$0" "$@"
+    fi
+    export OSH_E2E_OWN_HOST=1
+    if ! _e2e_own_host_setup; then
+        echo "Bail out! cannot set up the test's own mount namespace"
+        exit 1
+    fi
+    e2e_log "own mount namespace: host mount events and other processes' /tmp, /run do not reach this test"
+}
+
+_e2e_own_host_setup() {
+    local d p keep=() fds=() i extra
+    [[ $(readlink /proc/self/ns/mnt) != "$(readlink /proc/1/ns/mnt)" ]] || return 1
+    for d in /tmp /run /var/tmp /var/lib/containers "$OSH_CACHE"; do
+        _e2e_detach_below "$d"
+    done
+    mkdir -p "$E2E_TMPROOT" || return 1
+    IFS=: read -ra extra <<<"${OSH_E2E_OWN_HOST_KEEP:-}"
+    # the real directories to keep, outermost first, each once
+    while read -r p; do
+        [[ -n $p && -e $p ]] || continue
+        for d in "${keep[@]}"; do
+            [[ $p == "$d" || $p == "$d"/* ]] && continue 2
+        done
+        keep+=("$p")
+    done < <(for p in "$E2E_TMPROOT" "$_E2E_DIR/../.." ${HOOK:+"$HOOK"} "${extra[@]}"; do
+        p=$(realpath -m "$p")
+        # $HOOK's directory, or $HOOK itself when that is /tmp or /run
+        if [[ -n ${HOOK:-} && $p == "$(realpath -m "$HOOK")" && -f $p ]]; then
+            case $(dirname "$p") in /tmp | /run) ;; *) p=$(dirname "$p") ;; esac
+        fi
+        [[ $p == /tmp/* || $p == /run/* ]] && printf '%s\n' "$p"
+    done | sort -u)
+    for i in "${!keep[@]}"; do
+        exec {d}<"${keep[i]}" || return 1
+        fds[i]=$d
+    done
+    mount -t tmpfs -o mode=1777,nosuid,nodev osh-own-tmp /tmp &&
+        mount -t tmpfs -o mode=0755,nosuid,nodev osh-own-run /run || return 1
+    for i in "${!keep[@]}"; do
+        if [[ -d /proc/self/fd/${fds[i]} ]]; then
+            mkdir -p "${keep[i]}"
+        else
+            mkdir -p "$(dirname "${keep[i]}")" && : >"${keep[i]}"
+        fi &&
+            mount --no-canonicalize --bind "/proc/self/fd/${fds[i]}" "${keep[i]}" || return 1
+        d=${fds[i]}
+        exec {d}<&-
+    done
+    if [[ ${OSH_E2E_HOST_PROPAGATION:-} == shared* ]]; then
+        mount --make-rshared / || return 1
+    fi
+}
+
+# _e2e_detach_below DIR: lazily unmounts, in this namespace, every mount
+# strictly below DIR (deepest first; mountinfo's octal escapes decoded).
+_e2e_detach_below() {
+    local dir=$1 mp
+    awk -v d="$dir" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo |
+        sort -r | while read -r mp; do
+        umount -l "$(printf '%b' "$mp")" 2>/dev/null || true
+    done
 }
 
 # ---------------------------------------------------------------- images
@@ -630,6 +725,24 @@ e2e_snapshot_filter() {
     else
         cat
     fi
+}
+
+# e2e_host_check LABEL A B: one TAP line: ok when the snapshots A and B are
+# equal; otherwise not ok, naming the differing lines (the first few, -
+# before / + after), and the whole diff as comments.
+e2e_host_check() {
+    local label=$1 d lines n
+    if d=$(diff -U0 "$2" "$3"); then
+        ok "$label"
+        return 0
+    fi
+    lines=$(grep -E '^[-+]' <<<"$d" | grep -Ev '^(---|\+\+\+) ')
+    n=$(grep -c '' <<<"$lines")
+    fail "$label: $n line(s) differ: $(head -n 4 <<<"$lines" | tr '\n' ';' | sed 's/;$//; s/;/; /g')$( ((n > 4)) && echo '; ...')"
+    echo "# HOST STATE CHANGED (- before, + after):"
+    # shellcheck disable=SC2001
+    sed 's/^/#   /' <<<"$d"
+    return 1
 }
 
 # e2e_host_compare A B: returns 1, showing the diff, if the snapshots differ.

@@ -9,9 +9,13 @@
 #   /usr/share/containers/oci/hooks.d/systemd-annotation.json
 #   /usr/share/man/man1/oci-systemd-hook.1
 # with the hooks.d files equal to hooks.d/*.json but for a hook.path that
-# names the installed binary; `make uninstall` leaves no file behind. Then
-# the same with libexecdir=/opt/osh/libexec given to make: the hooks.d files
-# follow the binary there. The installed binary's `inject --path HOOK` writes
+# names the installed binary; `make uninstall` leaves no file behind. The
+# copy is first configured and built as demo.sh and test.sh do (default
+# prefix /usr/local), then reconfigured as above and built again: the
+# hooks.d files must follow the new paths (a stale /usr/local path makes
+# podman skip the hook silently). Then the same with
+# libexecdir=/opt/osh/libexec given to make: the hooks.d files follow the
+# binary there. The installed binary's `inject --path HOOK` writes
 # the hooks of examples/runc-config.json (with HOOK as path).
 #
 #   tests/e2e/test-install.sh                   # as root (CI); OSH_E2E_KEEP=1 keeps the copy
@@ -40,11 +44,23 @@ else
     cp -a "$SRC/." "$B"
     if [[ -f $B/Makefile ]]; then make -C "$B" -s distclean >/dev/null 2>&1 || true; fi
 fi
-if (cd "$B" && autoreconf -fi && ./configure -q --prefix=/usr --libexecdir=/usr/libexec &&
-    make -j"$(nproc)") >"$E2E_TMP/build.log" 2>&1; then
-    ok "autoreconf, configure --prefix=/usr --libexecdir=/usr/libexec, make in a copy ($(_e2e_since "$t0") s)"
+# first as demo.sh and test.sh build (scripts/build.sh: default prefix)
+if (cd "$B" && autoreconf -fi && ./configure -q && make -j"$(nproc)") >"$E2E_TMP/build.log" 2>&1; then
+    got=$(jq -r .hook.path "$B/build/systemd.json" 2>/dev/null) || got=invalid
+    e2e_check "autoreconf, configure (default prefix), make in a copy: build/systemd.json names /usr/local/libexec/oci/hooks.d/oci-systemd-hook (got $got; $(_e2e_since "$t0") s)" \
+        test "$got" = /usr/local/libexec/oci/hooks.d/oci-systemd-hook
 else
     fail "autoreconf, configure, make in a copy of the tree"
+    tail -n 30 "$E2E_TMP/build.log" | sed 's/^/#   /' >&2
+    e2e_done
+fi
+# then reconfigured as the README says, in the same tree
+t0=$(_e2e_now)
+if (cd "$B" && ./configure -q --prefix=/usr --libexecdir=/usr/libexec && make -j"$(nproc)") \
+    >"$E2E_TMP/build.log" 2>&1; then
+    ok "reconfigure --prefix=/usr --libexecdir=/usr/libexec, make ($(_e2e_since "$t0") s)"
+else
+    fail "reconfigure --prefix=/usr --libexecdir=/usr/libexec, make"
     tail -n 30 "$E2E_TMP/build.log" | sed 's/^/#   /' >&2
     e2e_done
 fi
@@ -59,7 +75,7 @@ install_check() {
     local label=$1 root=$2 libexec=$3 hook want got f
     shift 3
     hook=$libexec/oci/hooks.d/oci-systemd-hook
-    rm -f "$B"/build/*.json # made for the hook's path: remade for this one
+    # no `rm build/*.json` here: the build must notice a changed path itself
     if ! make -C "$B" install DESTDIR="$root" "$@" >"$E2E_TMP/install.log" 2>&1; then
         fail "$label: make install DESTDIR"
         tail -n 20 "$E2E_TMP/install.log" | sed 's/^/#   /' >&2
@@ -80,6 +96,8 @@ install_check() {
     for f in systemd.json systemd-annotation.json; do
         got=$(jq -r .hook.path "$root/usr/share/containers/oci/hooks.d/$f" 2>/dev/null) || got=invalid
         e2e_check "$label: $f names the installed binary (hook.path $got)" test "$got" = "$hook"
+        e2e_check "$label: $f's hook.path exists in DESTDIR and is executable ($root$got)" \
+            test -f "$root$got" -a -x "$root$got"
         e2e_check "$label: $f is hooks.d/$f but for hook.path" \
             eval 'cmp -s <(jq -S "del(.hook.path)" "$SRC/hooks.d/$f") <(jq -S "del(.hook.path)" "$root/usr/share/containers/oci/hooks.d/$f")'
     done

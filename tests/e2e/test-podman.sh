@@ -16,11 +16,15 @@
 #      is SIGTERM in < 5 s (without it, `podman stop -t 2` needs the 2 s:
 #      systemd ignores SIGTERM); a volume mounted under /run stays the
 #      volume (writes reach the host).
-#   b) the hook in the default hooks directory
-#      (/usr/share/containers/oci/hooks.d, a file removed at exit), no
-#      --hooks-dir, the run block of examples/podman.md (--cgroupns=private):
-#      the same boot checks, systemd's init.scope at the root of the
-#      container's cgroup, podman stop < 5 s.
+#   b) the hook in podman's default hooks directory
+#      (/usr/share/containers/oci/hooks.d), no --hooks-dir, the run block of
+#      examples/podman.md (--cgroupns=private): the same boot checks,
+#      systemd's init.scope at the root of the container's cgroup, podman
+#      stop < 5 s. The system-wide directory is never written: the test
+#      runs in a mount namespace of its own (lib.sh: e2e_own_host), where
+#      an overlay on the directory (or its nearest existing parent) holds
+#      the hooks.d file, so podman finds it where `make install` puts it
+#      and other podman users on the host never see it.
 #   c) systemd-annotation.json alone: `--annotation oci-systemd-hook=enabled
 #      IMAGE /bin/sh -c 'exec /sbin/init'` boots; without the annotation it
 #      does not.
@@ -55,6 +59,7 @@ IMAGE_TERM=localhost/debian-systemd:sigterm
 DOC=$SRC/examples/podman.md
 DEFAULT_HOOKS_DIR=/usr/share/containers/oci/hooks.d
 
+e2e_own_host "$@"
 e2e_init
 "$SRC/scripts/deps.sh" podman runc conmon
 e2e_require_hook
@@ -240,13 +245,16 @@ fi
 # ---------------------------------------------------------------- b) default dir
 
 default_file=$DEFAULT_HOOKS_DIR/osh-e2e-$UID8.json
-made=() # the directories this test creates, deepest first
-d=$DEFAULT_HOOKS_DIR
-while [[ ! -e $d ]]; do
-    made+=("$d")
-    d=$(dirname "$d")
-done
-e2e_at_exit "rm -f '$default_file'; rmdir ${made[*]@Q} 2>/dev/null"
+# an overlay, in this test's own mount namespace only, on the nearest
+# existing directory of the path: the host's stays as it is
+hooks_base=$DEFAULT_HOOKS_DIR
+while [[ ! -d $hooks_base ]]; do hooks_base=$(dirname "$hooks_base"); done
+hooks_before=$(find "$hooks_base" -maxdepth 3 -printf '%p %y %s\n' 2>/dev/null | sort)
+mkdir -p "$E2E_TMP/default-hooks/upper" "$E2E_TMP/default-hooks/work"
+mount -t overlay osh-default-hooks \
+    -o "lowerdir=$hooks_base,upperdir=$E2E_TMP/default-hooks/upper,workdir=$E2E_TMP/default-hooks/work" \
+    "$hooks_base"
+e2e_at_exit "umount '$hooks_base' 2>/dev/null"
 mkdir -p "$DEFAULT_HOOKS_DIR"
 hooks_json systemd.json >"$default_file.tmp"
 mv "$default_file.tmp" "$default_file"
@@ -268,7 +276,10 @@ if eval "${run_cmd%%#*}" >/dev/null; then
 else
     fail "b) podman run without --hooks-dir: $run_cmd"
 fi
-rm -f "$default_file"
+umount "$hooks_base"
+hooks_after=$(find "$hooks_base" -maxdepth 3 -printf '%p %y %s\n' 2>/dev/null | sort)
+e2e_check "b) $hooks_base as before: the hooks.d file was only in this test's namespace" \
+    test "$hooks_before" = "$hooks_after"
 
 # ---------------------------------------------------------------- c) annotation
 

@@ -26,6 +26,9 @@
 #   tests/e2e/test-sanitizers.sh                 # as root
 #   HOOK=/abs/oci-systemd-hook tests/e2e/...     # another normal build
 #   OSH_SAN_BUILD=/abs/dir ...                   # sanitizer build dir
+# It runs in a mount namespace of its own (lib.sh: e2e_own_host), so "host
+# state unchanged" is immune to other processes' mounts and files in /tmp
+# and /run, and still sees a mount the hook leaked.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 HOOK=${HOOK:-$top/oci-systemd-hook}
@@ -384,6 +387,8 @@ valgrind_units() {
 
 # ---------------------------------------------------------------- main
 
+OSH_E2E_OWN_HOST_KEEP=$SAN_BUILD:$VG_BUILD${OSH_E2E_OWN_HOST_KEEP:+:$OSH_E2E_OWN_HOST_KEEP} \
+    e2e_own_host "$@"
 e2e_init
 [[ -x $NORMAL_HOOK ]] || { fail "the hook $NORMAL_HOOK is built"; e2e_done; }
 e2e_image bookworm >/dev/null
@@ -407,7 +412,7 @@ if valgrind_setup && vg_hook; then
 fi
 
 e2e_host_snapshot "$E2E_TMP/host.after"
-e2e_check "host state unchanged" e2e_host_compare "$E2E_TMP/host.before" "$E2E_TMP/host.after"
+e2e_host_check "host state unchanged" "$E2E_TMP/host.before" "$E2E_TMP/host.after" || true
 left=$(e2e_leftovers) || true
 e2e_check "no runtime state or cgroups left behind${left:+: $left}" test -z "$left"
 e2e_done

@@ -9,6 +9,7 @@
 /* The parts of a config.json that vary; NULL takes the default. */
 struct parts {
         const char *args, *env, *mounts, *linux_, *annotations;
+        const char *process;    /* more members of "process", e.g. "capabilities":{...} */
         bool readonly;
 };
 
@@ -21,10 +22,11 @@ static void build_with(const struct parts *pt, enum cg_host_mode host, bool seli
                        size_t n_state_ann, struct built *b)
 {
         _cleanup_free_ char *doc = tu_printf(
-                "{\"root\":{\"path\":\"rootfs\",\"readonly\":%s},\"process\":{\"args\":[%s],\"env\":[%s]},"
+                "{\"root\":{\"path\":\"rootfs\",\"readonly\":%s},\"process\":{\"args\":[%s],\"env\":[%s]%s%s},"
                 "\"mounts\":[%s],\"linux\":{%s},\"annotations\":{%s}}",
                 pt->readonly ? "true" : "false", pt->args ? pt->args : "\"/sbin/init\"",
-                pt->env ? pt->env : "\"PATH=/bin\"", pt->mounts ? pt->mounts : "",
+                pt->env ? pt->env : "\"PATH=/bin\"", pt->process ? "," : "", pt->process ? pt->process : "",
+                pt->mounts ? pt->mounts : "",
                 pt->linux_ ? pt->linux_ : "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"cgroup\"}]",
                 pt->annotations ? pt->annotations : "");
         struct plan_input in = {
@@ -512,6 +514,68 @@ START_TEST(test_cgroupns_warning)
 }
 END_TEST
 
+/* ---- capabilities systemd needs ---------------------------------------------------------- */
+#define RUNC_CAPS "\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\""
+#define PODMAN_CAPS                                                                                \
+        "\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","                \
+        "\"CAP_NET_BIND_SERVICE\",\"CAP_SETFCAP\",\"CAP_SETGID\",\"CAP_SETPCAP\",\"CAP_SETUID\","      \
+        "\"CAP_SYS_CHROOT\",\"CAP_AUDIT_WRITE\""
+#define NO_SETPCAP                                                                                 \
+        "\"CAP_CHOWN\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_KILL\""
+#define CAPS3(b, e, p) "\"capabilities\":{\"bounding\":[" b "],\"effective\":[" e "],\"permitted\":[" p "]}"
+static const struct {
+        const char *process;
+        const char *warning;    /* NULL: no capability warning */
+} caps[] = {
+        /* no process.capabilities: the runtime drops nothing */
+        { NULL, NULL },
+        { CAPS3(PODMAN_CAPS, PODMAN_CAPS, PODMAN_CAPS), NULL },
+        /* the three alone are enough (measured) */
+        { CAPS3("\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\"", "\"CAP_SETPCAP\",\"CAP_SETUID\",\"CAP_SETGID\"",
+                "\"CAP_SETUID\",\"CAP_SETGID\",\"CAP_SETPCAP\""), NULL },
+        /* runc spec's set (ambient too) */
+        { "\"capabilities\":{\"bounding\":[" RUNC_CAPS "],\"effective\":[" RUNC_CAPS "],\"permitted\":[" RUNC_CAPS
+          "],\"ambient\":[" RUNC_CAPS "]}",
+          "process.capabilities (bounding, effective, permitted) lacks CAP_SETPCAP CAP_SETUID CAP_SETGID: "
+          "systemd needs CAP_SETPCAP (journald, logind: 218/CAPABILITIES), CAP_SETUID, CAP_SETGID (dbus)" },
+        { CAPS3(NO_SETPCAP, PODMAN_CAPS, PODMAN_CAPS), "process.capabilities (bounding) lacks CAP_SETPCAP:" },
+        { CAPS3(PODMAN_CAPS, NO_SETPCAP, PODMAN_CAPS), "process.capabilities (effective) lacks CAP_SETPCAP:" },
+        /* a set left out is an empty set */
+        { "\"capabilities\":{\"bounding\":[" PODMAN_CAPS "]}",
+          "process.capabilities (effective, permitted) lacks CAP_SETPCAP CAP_SETUID CAP_SETGID:" },
+        { "\"capabilities\":{}", "process.capabilities (bounding, effective, permitted) lacks CAP_SETPCAP CAP_SETUID CAP_SETGID:" },
+        /* names are exact strings */
+        { CAPS3("\"CAP_SETPCAP\",\"CAP_SETUID\",\"cap_setgid\",7", PODMAN_CAPS, PODMAN_CAPS),
+          "process.capabilities (bounding) lacks CAP_SETGID:" },
+};
+
+START_TEST(test_capabilities)
+{
+        struct parts pt = { .process = caps[_i].process };
+        struct built b;
+
+        build(&pt, &b);
+        if (caps[_i].warning)
+                ck_assert_warning(&b.plan, caps[_i].warning);
+        else
+                ck_assert_msg(!has_warning(&b.plan, "process.capabilities"), "unexpected warning: %s",
+                              b.plan.n_warnings ? b.plan.warnings[0] : "");
+        built_done(&b);
+}
+END_TEST
+
+/* Not systemd: no capability warning either. */
+START_TEST(test_capabilities_not_systemd)
+{
+        struct parts pt = { .args = "\"/bin/sh\"", .process = CAPS3(RUNC_CAPS, RUNC_CAPS, RUNC_CAPS) };
+        struct built b;
+
+        build(&pt, &b);
+        ck_assert(!has_warning(&b.plan, "process.capabilities"));
+        built_done(&b);
+}
+END_TEST
+
 /* ---- SELinux mount label ----------------------------------------------------------------- */
 START_TEST(test_mount_label)
 {
@@ -578,13 +642,14 @@ START_TEST(test_many_warnings)
                 .env = "\"container_uuid=x\",\"container_uuid=y\"",
                 .annotations = "\"oci-systemd-hook\":\"yes\",\"" ANNOTATION_CGROUP "\":\"bogus\"",
                 .linux_ = "\"namespaces\":[{\"type\":\"user\"}],\"mountLabel\":\"l\"",
+                .process = "\"capabilities\":{}",
         };
         struct built b;
         _cleanup_free_ char *out = NULL;
         size_t i;
 
         build(&pt, &b);
-        ck_assert_uint_eq(b.plan.n_warnings, 6);
+        ck_assert_uint_eq(b.plan.n_warnings, 7);
         ck_assert_uint_le(b.plan.n_warnings, PLAN_MAX_WARNINGS);
         out = dump(&b.plan);
         for (i = 0; i < b.plan.n_warnings; i++)
@@ -603,7 +668,8 @@ static Suite *plan_suite(void)
                  TU_LOOP(test_readonly_var_lib, var_lib), TU_TEST(test_userns),
                  TU_TEST(test_userns_unmapped), TU_LOOP(test_cgroup, cgroups),
                  TU_LOOP(test_cgroupns_warning, cgroupns), TU_LOOP_N(test_mount_label, 2),
-                 TU_LOOP(test_not_systemd, not_systemd), TU_TEST(test_many_warnings));
+                 TU_LOOP(test_not_systemd, not_systemd), TU_LOOP(test_capabilities, caps),
+                 TU_TEST(test_capabilities_not_systemd), TU_TEST(test_many_warnings));
         TU_TCASE(s, "machine-id", 30, TU_LOOP(test_from_container_id, from_ids),
                  TU_LOOP(test_sha256, sha_vectors), TU_LOOP(test_normalise, normalise));
         return s;
