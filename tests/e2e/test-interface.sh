@@ -1,0 +1,145 @@
+#!/bin/bash
+# shellcheck disable=SC2317,SC2016  # cases are called by name; checks eval single-quoted code
+# systemd's container interface beyond the basics (issue 13), under runc on
+# this hybrid host and runc and crun in a cgroup2 namespace (e2e_v2), the
+# hook at createRuntime, Debian 12:
+#   os-release   /run/host/os-release is the host's, read-only inside; off
+#                with the annotation oci-systemd-hook.os-release=false;
+#   boot-id      /proc/sys/kernel/random/boot_id inside is not the host's,
+#                differs between two containers and between two starts of
+#                one, and is read-only; the host's is unchanged; off with
+#                the environment variable oci-systemd-hook.boot-id=false;
+#   cgroup-caps  the runtime's cgroup has cgroup.max.descendants 250 and
+#                cgroup.max.depth 50, unwritable inside; with
+#                oci-systemd-hook.cgroup-max-descendants=40 creating cgroups
+#                inside stops at 40 descendants; =off leaves "max".
+#
+#   tests/e2e/test-interface.sh                 # as root, about 1 min
+set -euo pipefail
+HOOK=${HOOK:-$(cd "$(dirname "$0")/../.." && pwd)/oci-systemd-hook}
+export HOOK
+# shellcheck source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+HOST_BOOT_ID=$(cat /proc/sys/kernel/random/boot_id)
+
+# ic_start RT NAME JQ [ARGS...]: a bundle changed by the jq program JQ,
+# started; the bundle is $B. Returns 1 (with a failed check) if it does not
+# boot.
+ic_start() {
+    local rt=$1 name=$2 prog=$3
+    shift 3
+    B=$E2E_TMP/$rt-$name
+    e2e_bundle "$B" bookworm stage=createRuntime
+    jq "$@" "$prog" "$B/config.json" >"$B/c.json"
+    mv "$B/c.json" "$B/config.json"
+    # shellcheck disable=SC2034  # read by e2e_boot_ok
+    BOOT_T0=$(_e2e_now)
+    e2e_start "$rt" "$B" "$rt-$name" && e2e_boot_ok "$rt/$name: boots" "$rt" "$rt-$name" "$B"
+}
+
+ic_end() { # RT NAME
+    e2e_stop "$1" "$1-$2" 20 >/dev/null 2>&1 || true
+    e2e_bundle_cleanup "$E2E_TMP/$1-$2"
+}
+
+own_cgroup() { # BUNDLE: the runtime's cgroup on this host
+    local cg ur=/sys/fs/cgroup
+    cg=$(e2e_cgroup_path "$1")
+    [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]] || ur=/sys/fs/cgroup/unified
+    echo "$ur$cg"
+}
+
+os_release_case() {
+    local rt=$1 got
+    if ic_start "$rt" osrel '.'; then
+        got=$(e2e_exec "$rt" "$rt-osrel" cat /run/host/os-release 2>&1) || true
+        e2e_check "$rt/os-release: /run/host/os-release is the host's" test "$got" = "$(cat /etc/os-release)"
+        e2e_check "$rt/os-release: read-only inside" \
+            eval '! e2e_exec "$rt" "$rt-osrel" sh -c "echo x >>/run/host/os-release" 2>/dev/null'
+    fi
+    ic_end "$rt" osrel
+    if ic_start "$rt" osrel-off '.annotations["oci-systemd-hook.os-release"] = "false"'; then
+        e2e_check "$rt/os-release: off with the annotation" \
+            eval '! e2e_exec "$rt" "$rt-osrel-off" test -e /run/host/os-release'
+    fi
+    ic_end "$rt" osrel-off
+}
+
+boot_id_case() {
+    local rt=$1 a b c
+    if ic_start "$rt" bootid-a '.' && ic_start "$rt" bootid-b '.'; then
+        a=$(e2e_exec "$rt" "$rt-bootid-a" cat /proc/sys/kernel/random/boot_id 2>&1) || true
+        b=$(e2e_exec "$rt" "$rt-bootid-b" cat /proc/sys/kernel/random/boot_id 2>&1) || true
+        e2e_check "$rt/boot-id: a fresh boot ID (host $HOST_BOOT_ID, containers $a, $b)" \
+            eval '[[ $a =~ ^[0-9a-f-]{36}$ && $b =~ ^[0-9a-f-]{36}$ && $a != "$HOST_BOOT_ID" && $b != "$HOST_BOOT_ID" && $a != "$b" ]]'
+        e2e_check "$rt/boot-id: read-only inside" \
+            eval '! e2e_exec "$rt" "$rt-bootid-a" sh -c "echo 0 >/proc/sys/kernel/random/boot_id" 2>/dev/null'
+        c=$(e2e_exec "$rt" "$rt-bootid-a" journalctl --list-boots --no-pager -q 2>&1 | awk '{ print $2 }' | tr -d '-' | tail -n 1) || true
+        e2e_check "$rt/boot-id: journald's current boot is it (got ${c:-nothing})" test "$c" = "${a//-/}"
+    fi
+    ic_end "$rt" bootid-a
+    ic_end "$rt" bootid-b
+    # the same container started again: another boot
+    if ic_start "$rt" bootid-a '.'; then
+        c=$(e2e_exec "$rt" "$rt-bootid-a" cat /proc/sys/kernel/random/boot_id 2>&1) || true
+        e2e_check "$rt/boot-id: a restart gets a new one ($a, then $c)" eval '[[ -n $c && $c != "$a" ]]'
+    fi
+    ic_end "$rt" bootid-a
+    if ic_start "$rt" bootid-off '.process.env += ["oci-systemd-hook.boot-id=false"]'; then
+        c=$(e2e_exec "$rt" "$rt-bootid-off" cat /proc/sys/kernel/random/boot_id 2>&1) || true
+        e2e_check "$rt/boot-id: off with the environment variable (got $c)" test "$c" = "$HOST_BOOT_ID"
+    fi
+    ic_end "$rt" bootid-off
+    e2e_check "$rt/boot-id: the host's is unchanged" test "$(cat /proc/sys/kernel/random/boot_id)" = "$HOST_BOOT_ID"
+}
+
+caps_case() {
+    local rt=$1 cg n d
+    if ic_start "$rt" caps '.'; then
+        cg=$(own_cgroup "$B")
+        e2e_check "$rt/cgroup-caps: max.descendants 250, max.depth 50 on the runtime's cgroup" \
+            test "$(cat "$cg/cgroup.max.descendants") $(cat "$cg/cgroup.max.depth")" = "250 50"
+        e2e_check "$rt/cgroup-caps: unwritable inside" \
+            eval '! e2e_exec "$rt" "$rt-caps" sh -c "echo max >/sys/fs/cgroup/cgroup.max.descendants" 2>/dev/null'
+    fi
+    ic_end "$rt" caps
+    if ic_start "$rt" caps40 '.annotations["oci-systemd-hook.cgroup-max-descendants"] = "40"'; then
+        cg=$(own_cgroup "$B")
+        # as many as it can: mkdir fails once the cap is reached
+        e2e_exec "$rt" "$rt-caps40" sh -c 'i=0; while [ $i -lt 100 ] && mkdir /sys/fs/cgroup/payload/t$i 2>/dev/null; do i=$((i + 1)); done; echo $i' >"$B/made" 2>&1 || true
+        n=$(find "$cg" -mindepth 1 -type d | wc -l)
+        d=$(cat "$B/made")
+        e2e_check "$rt/cgroup-caps: creating cgroups inside stops at 40 descendants (made $d more, $n in all)" \
+            eval '[[ $n == 40 && $d -lt 100 ]]'
+        e2e_exec "$rt" "$rt-caps40" sh -c 'rmdir /sys/fs/cgroup/payload/t* 2>/dev/null' || true
+    fi
+    ic_end "$rt" caps40
+    if ic_start "$rt" caps-off '.process.env += ["oci-systemd-hook.cgroup-max-descendants=off"]'; then
+        cg=$(own_cgroup "$B")
+        e2e_check "$rt/cgroup-caps: off leaves max.descendants as the runtime made it" \
+            test "$(cat "$cg/cgroup.max.descendants")" = max
+    fi
+    ic_end "$rt" caps-off
+}
+
+cases() {
+    os_release_case "$1"
+    boot_id_case "$1"
+    caps_case "$1"
+}
+
+v2_run() {
+    cases runc
+    cases crun
+}
+
+e2e_begin v2_run "$@"
+e2e_image bookworm >/dev/null
+if e2e_is_v2; then
+    v2_run
+else
+    cases runc
+    e2e_sub e2e_v2 "$BASH" "$0" --v2
+fi
+e2e_done
