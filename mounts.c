@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 
 #include "copyup.h"
@@ -30,6 +31,7 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
         ctx->plan = p;
         ctx->cgroup = p->cgroup;
         ctx->rootfd = ctx->cg_dirfd = ctx->cg_payload = ctx->cg_clone = ctx->cg_payload_clone = -EBADF;
+        ctx->logs_clone = -EBADF;
 }
 
 static void warn(struct apply_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
@@ -84,6 +86,7 @@ void apply_ctx_done(struct apply_ctx *ctx)
         closep(&ctx->cg_payload);
         closep(&ctx->cg_clone);
         closep(&ctx->cg_payload_clone);
+        closep(&ctx->logs_clone);
         free(ctx->cg_path);
         free(ctx->os_release);
         free(ctx->boot_id);
@@ -319,6 +322,27 @@ static int set_cgroup_caps(struct apply_ctx *ctx, hook_error_t *err)
         return 0;
 }
 
+/* Where journald can reach the engine's log.  With a terminal: the
+ * console.  Else PID 1's stdout as the runtime made it, when that is a
+ * named FIFO (Docker, containerd, runc run -d >fifo): a clone of the FIFO
+ * is bound in the container's /run for journald (systemd itself puts
+ * /dev/null on its stdio).  Not a regular file (journald would write from
+ * offset 0 over it), nor an anonymous pipe or a socket (nothing to bind). */
+static const char *logs_target(struct apply_ctx *ctx, bool terminal)
+{
+        char path[64];
+        struct stat st;
+
+        if (terminal)
+                return "/dev/console";
+        (void)snprintf(path, sizeof(path), "/proc/%d/fd/1", (int)ctx->pid);
+        if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
+                return NULL;
+        /* pipefs cannot be cloned: an anonymous pipe fails here */
+        ctx->logs_clone = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        return ctx->logs_clone >= 0 ? "/run/host/stdout" : NULL;
+}
+
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
@@ -332,6 +356,8 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
                 free(ctx->boot_id);
                 ctx->boot_id = NULL;
         }
+        if (p->logs)
+                ctx->logs_to = logs_target(ctx, p->terminal);
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
         r = cg_open_own(ctx->pid, &ctx->cgroup, &ctx->cg_dirfd, &ctx->cg_path, err);
@@ -766,6 +792,85 @@ static int write_run_host(struct apply_ctx *ctx, struct undo *u, int runfd, int 
         return r;
 }
 
+/* mkdir -p of PATH (relative, a few components) below DIRFD, owned by the
+ * container's root; returns an O_PATH fd on the last one. */
+static int mkdirs_at(int dirfd, const char *path, const struct plan *p, hook_error_t *err)
+{
+        _cleanup_free_ char *copy = xstrdup(path);
+        char *comp, *save = NULL;
+        int dir = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+
+        for (comp = strtok_r(copy, "/", &save); dir >= 0 && comp; comp = strtok_r(NULL, "/", &save)) {
+                int next;
+                if (mkdirat(dir, comp, 0755) == 0 && p->userns)
+                        (void)fchownat(dir, comp, p->uid, p->gid, AT_SYMLINK_NOFOLLOW);
+                next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                (void)close(dir);
+                dir = next;
+        }
+        if (dir < 0)
+                return hook_error_set(err, errno, "/run/%s: %s", path, strerror(errno));
+        return dir;
+}
+
+#define LOGS_UNIT "oci-systemd-hook-logs.service"
+
+/* Unit logs in the engine's log (docker logs, kubectl logs, podman logs),
+ * without changing the image: runtime files on our /run.  With a terminal,
+ * journald forwards to the console (it forwards only to terminals).  With
+ * a FIFO, a runtime unit follows the journal into it. */
+static int write_logs(struct apply_ctx *ctx, struct undo *u, int runfd, int hostfd, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        _cleanup_close_ int dir = -EBADF, target = -EBADF, wants = -EBADF, probe = -EBADF;
+        const char *journalctl = "/usr/bin/journalctl";
+        char text[768];
+        int r;
+
+        if (!ctx->logs_to || runfd < 0 || hostfd < 0)
+                return 0;
+        if (ctx->logs_clone < 0) {
+                dir = mkdirs_at(runfd, "systemd/journald.conf.d", p, err);
+                if (dir < 0)
+                        return dir;
+                (void)snprintf(text, sizeof(text),
+                               "# oci-systemd-hook (oci-systemd-hook.logs=true): unit logs on the console\n"
+                               "[Journal]\nForwardToConsole=yes\nTTYPath=%s\nMaxLevelConsole=info\n", ctx->logs_to);
+                return fs_write_file_at(dir, "50-oci-systemd-hook.conf", text, 0444, owner_uid(p), owner_gid(p), err);
+        }
+        /* the FIFO, on an empty file of ours */
+        r = fs_write_file_at(hostfd, "stdout", "", 0600, owner_uid(p), owner_gid(p), err);
+        if (r < 0)
+                return r;
+        target = openat(hostfd, "stdout", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0)
+                return hook_error_set(err, errno, "open /run/host/stdout: %s", strerror(errno));
+        if ((r = attach(ctx, u, ctx->logs_clone, target, "/run/host/stdout", err)) < 0)
+                return r;
+        /* an image without the /usr merge has it in /bin */
+        probe = fs_open_in_root(ctx->rootfd, journalctl, 0, NULL);
+        if (probe < 0)
+                journalctl = "/bin/journalctl";
+        dir = mkdirs_at(runfd, "systemd/system", p, err);
+        if (dir < 0)
+                return dir;
+        (void)snprintf(text, sizeof(text),
+                       "# oci-systemd-hook (oci-systemd-hook.logs=true): the journal in the engine's log\n"
+                       "[Unit]\nDescription=Journal to the container engine's log\nDefaultDependencies=no\n"
+                       "After=systemd-journald.socket\nBefore=shutdown.target\nConflicts=shutdown.target\n"
+                       "[Service]\nExecStart=%s --follow --boot --lines=all --output=short --no-hostname\n"
+                       "StandardOutput=append:/run/host/stdout\nStandardError=null\nRestart=always\nRestartSec=1\n",
+                       journalctl);
+        if ((r = fs_write_file_at(dir, LOGS_UNIT, text, 0444, owner_uid(p), owner_gid(p), err)) < 0)
+                return r;
+        wants = mkdirs_at(dir, "sysinit.target.wants", p, err);
+        if (wants < 0)
+                return wants;
+        if (symlinkat("../" LOGS_UNIT, wants, LOGS_UNIT) < 0 && errno != EEXIST)
+                return hook_error_set(err, errno, "enable " LOGS_UNIT ": %s", strerror(errno));
+        return 0;
+}
+
 /* A fresh boot ID for this start, over the container's own procfs file
  * (nspawn's setup_boot_id): journalctl --list-boots sees a new boot, and
  * no two containers share one.  The host's file is never written. */
@@ -878,6 +983,8 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
                 r = hook_error_prefix(err, "/run/host");
         if (r >= 0 && (r = apply_boot_id(ctx, u, host, err)) < 0)
                 r = hook_error_prefix(err, "boot ID");
+        if (r >= 0 && (r = write_logs(ctx, u, fds.run, host, err)) < 0)
+                r = hook_error_prefix(err, "unit logs");
         if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "cgroup");
         /* Last: on a writable rootfs it replaces a file of the image. */

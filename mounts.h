@@ -48,6 +48,8 @@ struct apply_ctx {
         uint64_t proc_mnt_id;       /* procfs at ROOTFS/proc */
         char *os_release;           /* the host's, to copy to /run/host */
         char *boot_id;              /* a fresh uuid, "...\n" */
+        const char *logs_to;        /* journald's TTYPath, NULL: no forwarding */
+        int logs_clone;             /* detached clone of PID 1's stdout FIFO */
         char warnings[APPLY_MAX_WARNINGS][256];
         size_t n_warnings;
 };

@@ -310,6 +310,10 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
         plan_cgroup(in, ret);
         ret->os_release = ret->run_host && plan_feature(in, ret, "os-release", true);
         ret->boot_id = ret->run_host && plan_feature(in, ret, "boot-id", true);
+        /* off by default, as nspawn and podman: journald then writes to
+         * the engine's FIFO, and blocks when nobody reads it */
+        ret->logs = ret->run_host && plan_feature(in, ret, "logs", false);
+        ret->terminal = c->terminal;
         if (ret->cgroup == CG_ACT_UNIFIED) {
                 ret->cg_max_descendants = plan_cap(in, ret, "cgroup-max-descendants", CG_MAX_DESCENDANTS_DEFAULT);
                 ret->cg_max_depth = plan_cap(in, ret, "cgroup-max-depth", CG_MAX_DEPTH_DEFAULT);
@@ -385,6 +389,9 @@ void plan_dump(const struct plan *p, FILE *f)
                 fprintf(f, "  /run/host/container-manager = oci-systemd-hook, /run/host/container-uuid\n");
         fprintf(f, "  /run/host/os-release: %s\n", p->os_release ? "the host's, read-only" : "off");
         fprintf(f, "  boot ID: %s\n", p->boot_id ? "a fresh one over /proc/sys/kernel/random/boot_id at each start" : "off");
+        fprintf(f, "  unit logs: %s\n", !p->logs ? "off"
+                   : p->terminal ? "journald forwards them to the console (the terminal)"
+                                 : "journald forwards them to PID 1's stdout (the engine's log) when that is a pipe, FIFO or socket");
         if (p->cgroup == CG_ACT_UNIFIED)
                 fprintf(f, "  cgroup caps: cgroup.max.descendants %s, cgroup.max.depth %s (never raised)\n",
                         p->cg_max_descendants ? num(p->cg_max_descendants, d1) : "off",

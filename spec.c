@@ -165,6 +165,8 @@ static int parse_process(struct oci_config *c, hook_error_t *err)
         r = json_get_array(proc, "env", "process.env", &a, err);
         if (r > 0)
                 r = string_array(a, "process.env", &c->env, &c->n_env, err);
+        if (r >= 0)
+                r = json_get_bool(proc, "terminal", "process.terminal", &c->terminal, err);
         return r < 0 ? r : 0;
 }
 

@@ -45,6 +45,7 @@ struct oci_config {
         size_t n_env;
         const char *root_path;
         bool root_readonly;
+        bool terminal;            /* process.terminal */
         struct oci_mount *mounts;
         size_t n_mounts;
         struct kv *annotations;

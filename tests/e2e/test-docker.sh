@@ -227,6 +227,38 @@ else
 fi
 dk rm -f ro >/dev/null 2>&1 || true
 
+# ---------------------------------------------------------------- unit logs in docker logs
+
+# oci-systemd-hook.logs=true in the environment (Docker passes no
+# annotations): a unit's output reaches `docker logs`
+BOOT_T0=$(_e2e_now)
+if dk run -d --name logs --runtime systemd --cgroupns private -e oci-systemd-hook.logs=true \
+    "osh-$UID_/bookworm" >/dev/null 2>"$D/run-logs.err"; then
+    boot "docker with oci-systemd-hook.logs=true" logs || true
+    dk exec logs sh -c "echo osh-marker-$UID_ | systemd-cat -t osh-test" >/dev/null 2>&1 || true
+    got=no
+    for _ in $(seq 1 50); do
+        if dk logs logs 2>&1 | grep -q "osh-test.*osh-marker-$UID_"; then got=yes; break; fi
+        sleep 0.2
+    done
+    e2e_check "a unit's output (systemd-cat) appears in docker logs (got $got)" test "$got" = yes
+    stop "docker with unit logs" logs
+else
+    fail "docker run with oci-systemd-hook.logs=true: $(head -c 300 "$D/run-logs.err")"
+fi
+dk rm -f logs >/dev/null 2>&1 || true
+# and by default not: as with podman and nspawn
+BOOT_T0=$(_e2e_now)
+if dk run -d --name nologs --runtime systemd --cgroupns private "osh-$UID_/bookworm" >/dev/null 2>&1; then
+    boot "docker without oci-systemd-hook.logs" nologs || true
+    dk exec nologs sh -c "echo osh-marker-$UID_ | systemd-cat -t osh-test" >/dev/null 2>&1 || true
+    sleep 1
+    e2e_check "by default a unit's output stays in the journal" \
+        eval '! dk logs nologs 2>&1 | grep -q "osh-marker-$UID_"'
+    stop "docker without unit logs" nologs
+fi
+dk rm -f nologs >/dev/null 2>&1 || true
+
 # ---------------------------------------------------------------- opt-out, non-systemd
 
 dk run -d --name off --runtime systemd --cgroupns private -e oci-systemd-hook=disabled \

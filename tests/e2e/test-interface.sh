@@ -12,7 +12,9 @@
 #   cgroup-caps  the runtime's cgroup has cgroup.max.descendants 250 and
 #                cgroup.max.depth 50, unwritable inside; with
 #                oci-systemd-hook.cgroup-max-descendants=40 creating cgroups
-#                inside stops at 40 descendants; =off leaves "max".
+#                inside stops at 40 descendants; =off leaves "max";
+#   logs         with oci-systemd-hook.logs=true (off by default) a unit's
+#                output reaches the runtime's stdout FIFO.
 #
 #   tests/e2e/test-interface.sh                 # as root, about 1 min
 set -euo pipefail
@@ -123,7 +125,40 @@ caps_case() {
     ic_end "$rt" caps-off
 }
 
+# logs: with oci-systemd-hook.logs=true a unit's output reaches the
+# runtime's stdout when that is a FIFO held by a reader, as Docker's and
+# containerd's shims hold theirs
+logs_case() {
+    local rt=$1 got=no cpid lfd
+    B=$E2E_TMP/$rt-logs
+    e2e_bundle "$B" bookworm stage=createRuntime
+    jq '.process.env += ["oci-systemd-hook.logs=true"]' "$B/config.json" >"$B/c.json"
+    mv "$B/c.json" "$B/config.json"
+    mkfifo "$B/out"
+    exec {lfd}<>"$B/out"
+    cat <&"$lfd" >"$B/out.log" &
+    cpid=$!
+    : >"$B/stdin"
+    _e2e_containers+=("$rt|$rt-logs|$B")
+    # shellcheck disable=SC2034  # read by e2e_boot_ok
+    BOOT_T0=$(_e2e_now)
+    if e2e_rt "$rt" run -d --bundle "$B" "$rt-logs" <"$B/stdin" >"$B/out" 2>&1 &&
+        e2e_boot_ok "$rt/logs: boots" "$rt" "$rt-logs" "$B"; then
+        e2e_exec "$rt" "$rt-logs" sh -c 'echo osh-marker-logs | systemd-cat -t osh-test' || true
+        for _ in $(seq 1 50); do
+            if grep -q 'osh-test.*osh-marker-logs' "$B/out.log"; then got=yes; break; fi
+            sleep 0.2
+        done
+        e2e_check "$rt/logs: a unit's output (systemd-cat) reaches the runtime's stdout FIFO (got $got)" test "$got" = yes
+    fi
+    e2e_stop "$rt" "$rt-logs" 20 >/dev/null 2>&1 || true
+    kill "$cpid" 2>/dev/null || true
+    exec {lfd}>&-
+    e2e_bundle_cleanup "$B"
+}
+
 cases() {
+    logs_case "$1"
     os_release_case "$1"
     boot_id_case "$1"
     caps_case "$1"
