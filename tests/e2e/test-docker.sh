@@ -34,11 +34,15 @@ export HOOK
 DOCKER=/usr/bin/docker
 STOP_MAX=5
 
+e2e_own_host "$@"
 e2e_init
 "$SRC/scripts/deps.sh" docker.io containerd runc jq
 e2e_require_hook
 [[ -x $RUNTIME ]] || { fail "$RUNTIME exists (scripts/build.sh makes it)"; e2e_done; }
 e2e_host_snapshot "$E2E_TMP/host.before"
+# dockerd makes /run/docker (its plugin sockets) whatever its exec root:
+# the engine's, not the hook's; gone again below if it was not there
+RUN_DOCKER_BEFORE=$([[ -e /run/docker ]] && echo yes || echo no)
 e2e_cgroup_hold
 D=$E2E_TMP/docker
 mkdir -p "$D/data" "$D/exec" "$D/vol-run" "$D/vol-tmp"
@@ -230,9 +234,12 @@ dk rm -f ro >/dev/null 2>&1 || true
 # ---------------------------------------------------------------- unit logs in docker logs
 
 # oci-systemd-hook.logs=true in the environment (Docker passes no
-# annotations): a unit's output reaches `docker logs`
+# annotations): a unit's output reaches `docker logs`.  With -t: the shim
+# gives a container without a terminal an anonymous pipe, which nothing
+# inside can reach once systemd has put /dev/null on its stdio; with a
+# terminal journald forwards to the console.
 BOOT_T0=$(_e2e_now)
-if dk run -d --name logs --runtime systemd --cgroupns private -e oci-systemd-hook.logs=true \
+if dk run -d -t --name logs --runtime systemd --cgroupns private -e oci-systemd-hook.logs=true \
     "osh-$UID_/bookworm" >/dev/null 2>"$D/run-logs.err"; then
     boot "docker with oci-systemd-hook.logs=true" logs || true
     dk exec logs sh -c "echo osh-marker-$UID_ | systemd-cat -t osh-test" >/dev/null 2>&1 || true
@@ -289,6 +296,7 @@ e2e_check "wrapper error before runc: in --log as runc JSON (level error, msg, t
 left=$(dk ps -aq)
 e2e_check "no containers left in dockerd (${left:-none})" test -z "$left"
 docker_cleanup
+[[ $RUN_DOCKER_BEFORE == yes ]] || rm -rf --one-file-system /run/docker
 e2e_host_snapshot "$E2E_TMP/host.after"
 e2e_check "host unchanged (mounts, /run, /etc, /tmp entries)" e2e_host_compare "$E2E_TMP/host.before" "$E2E_TMP/host.after"
 e2e_check "no cgroups or runtime state left" e2e_no_leftovers
