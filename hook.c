@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "fsutil.h"
+#include "hostlimits.h"
 #include "inject.h"
 #include "log.h"
 #include "mounts.h"
@@ -193,6 +194,7 @@ static int cmd_explain(const char *bundle)
         printf("bundle: %s\nrootfs: %s%s\nhost cgroups: %s\n", abs, rootfs, rootfd < 0 ? " (not readable)" : "",
                cg_host_mode_name(cg_detect_host_mode()));
         plan_dump(&p, stdout);
+        hl_inotify_explain(stdout);
         spec_config_done(&c);
         return EXIT_OK;
 }
@@ -270,6 +272,10 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                         log_warning("%s", p.warnings[i]);
         }
         if (r >= 0 && plan_has_work(&p)) {
+                char w[512];
+
+                if (hl_inotify_warning(w, sizeof(w)))
+                        log_warning("%s", w);
                 if (p.refuse[0])
                         r = hook_error_set(err, EPERM, "%s", p.refuse);
                 else if (rootfd < 0)

@@ -13,7 +13,8 @@ UNIT_TESTS = \
 	tests/unit/check_plan \
 	tests/unit/check_misc \
 	tests/unit/check_copyup \
-	tests/unit/check_runtime
+	tests/unit/check_runtime \
+	tests/unit/check_hostlimits
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -44,6 +45,10 @@ tests_unit_check_copyup_LDADD = $(UNIT_LIBS)
 tests_unit_check_runtime_SOURCES = tests/unit/check_runtime.c tests/unit/testutil.h
 tests_unit_check_runtime_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_runtime_LDADD = $(UNIT_LIBS)
+
+tests_unit_check_hostlimits_SOURCES = tests/unit/check_hostlimits.c tests/unit/testutil.h
+tests_unit_check_hostlimits_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_hostlimits_LDADD = $(UNIT_LIBS)
 endif
 
 # Shipped whether or not Check is installed (distcheck builds the tests).
