@@ -298,6 +298,7 @@ static int cmd_hook(int argc, char **argv)
         size_t len;
         int r;
 
+        log_set_kmsg(true);
         r = read_json_document(STDIN_FILENO, STATE_MAX_BYTES, STATE_SETTLE_MS, &buf, &len, &err);
         if (r < 0) {
                 log_error("state on stdin: %s", err.msg);

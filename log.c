@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -91,6 +92,31 @@ size_t log_escape(const char *in, char *out, size_t size)
         return o;
 }
 
+/* Also to the kernel log: runc and crun drop a hook's stderr when it
+ * succeeds, and a host without a syslog daemon drops syslog(3); `dmesg`
+ * and the host's journal show the kernel log everywhere. */
+static bool log_kmsg_on;
+
+void log_set_kmsg(bool on)
+{
+        log_kmsg_on = on;
+}
+
+static void log_kmsg(int prio, const char *tag, const char *msg)
+{
+        int fd = log_kmsg_on ? open("/dev/kmsg", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -EBADF;
+        char line[1200];
+        int n;
+
+        if (fd < 0)
+                return;
+        n = snprintf(line, sizeof(line), "<%d>oci-systemd-hook[%d]: %s%s%s%s\n", prio, (int)getpid(), log_id,
+                     log_id[0] ? ": " : "", tag, msg);
+        if (n > 0)
+                (void)!write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        (void)close(fd);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
         static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -111,6 +137,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
                 fprintf(stderr, "oci-systemd-hook: %s%s\n", tag[level], msg);
         if (level == LOG_LEVEL_DEBUG)
                 return;
+        log_kmsg(prio[level], tag[level], msg);
         openlog("oci-systemd-hook", LOG_PID | LOG_NDELAY, LOG_DAEMON);
         syslog(prio[level], "%s%s%s%s", log_id, log_id[0] ? ": " : "", tag[level], msg);
         closelog();

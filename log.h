@@ -11,6 +11,9 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_D
  * only with --debug, and only to stderr. */
 void log_set_id(const char *id);
 void log_set_debug(bool on);
+/* Warnings and errors also to /dev/kmsg (the hook itself: runtimes drop a
+ * successful hook's stderr). */
+void log_set_kmsg(bool on);
 /* Copies IN to OUT (SIZE bytes, always terminated) with control
  * characters, C1 controls, bidi overrides and invalid UTF-8 escaped as
  * \xNN / \uNNNN; truncates on a character boundary.  Returns the length. */

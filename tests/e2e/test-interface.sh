@@ -13,6 +13,7 @@
 #                cgroup.max.depth 50, unwritable inside; with
 #                oci-systemd-hook.cgroup-max-descendants=40 creating cgroups
 #                inside stops at 40 descendants; =off leaves "max";
+#   kmsg         a warning of a hook that succeeds is in the kernel log;
 #   logs         with oci-systemd-hook.logs=true (off by default) a unit's
 #                output reaches the runtime's stdout FIFO.
 #
@@ -157,7 +158,22 @@ logs_case() {
     e2e_bundle_cleanup "$B"
 }
 
+# kmsg: the hook's warnings reach the kernel log, where a user finds them
+# although runc drops the stderr of a hook that succeeds
+kmsg_case() {
+    local rt=$1 got=no
+    if ic_start "$rt" kmsg '.process.env = [.process.env[] | select(startswith("container_uuid=") | not)] + ["container_uuid=not-a-uuid"]'; then
+        for _ in $(seq 1 20); do
+            if dmesg | grep -q "oci-systemd-hook\[[0-9]*\]: ${rt}-kmsg: warning: container_uuid is not"; then got=yes; break; fi
+            sleep 0.1
+        done
+        e2e_check "$rt/kmsg: the hook's warning is in the kernel log (got $got)" test "$got" = yes
+    fi
+    ic_end "$rt" kmsg
+}
+
 cases() {
+    kmsg_case "$1"
     logs_case "$1"
     os_release_case "$1"
     boot_id_case "$1"
