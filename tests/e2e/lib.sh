@@ -150,6 +150,25 @@ e2e_begin() {
     fi
 }
 
+# e2e_each_runtime CASES "$@": the whole test for a script whose CASES RT
+# runs every case under runtime RT: CASES runc on this (hybrid) host, then
+# CASES runc and CASES crun in a cgroup2 sub-run (e2e_v2); on a v2 host all
+# at once.  Ends the run.
+e2e_each_runtime() {
+    local cases=$1
+    shift
+    _e2e_each_v2() { "$cases" runc; "$cases" crun; }
+    e2e_begin _e2e_each_v2 "$@"
+    e2e_image bookworm >/dev/null
+    if e2e_is_v2; then
+        _e2e_each_v2
+    else
+        "$cases" runc
+        e2e_sub e2e_v2 "$BASH" "$0" --v2
+    fi
+    e2e_done
+}
+
 # e2e_rt RUNTIME ARGS...: the runtime with this test's private state root.
 e2e_rt() {
     local rt=$1

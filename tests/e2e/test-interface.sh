@@ -180,17 +180,4 @@ cases() {
     caps_case "$1"
 }
 
-v2_run() {
-    cases runc
-    cases crun
-}
-
-e2e_begin v2_run "$@"
-e2e_image bookworm >/dev/null
-if e2e_is_v2; then
-    v2_run
-else
-    cases runc
-    e2e_sub e2e_v2 "$BASH" "$0" --v2
-fi
-e2e_done
+e2e_each_runtime cases "$@"

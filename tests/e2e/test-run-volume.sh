@@ -176,17 +176,4 @@ cases() {
     rv_case "$rt" lock-shared run /run/lock dir shared
 }
 
-v2_run() {
-    cases runc
-    cases crun
-}
-
-e2e_begin v2_run "$@"
-e2e_image bookworm >/dev/null
-if e2e_is_v2; then
-    v2_run
-else
-    cases runc
-    e2e_sub e2e_v2 "$BASH" "$0" --v2
-fi
-e2e_done
+e2e_each_runtime cases "$@"
