@@ -284,6 +284,14 @@ boot_one() {
         ;;
     docker | docker-wa) [[ -n ${cid:-} ]] && dk rm -f "$cid" >/dev/null 2>&1 ;;
     esac
+    # The workaround binds the host's /sys/fs/cgroup (a tmpfs on hybrid
+    # hosts) and systemd inside remounts it read-only: that changes the
+    # host's superblock, for every process of the node.  Seen here; put back.
+    if [[ $v == docker-wa ]] && findmnt -no FS-OPTIONS /sys/fs/cgroup | grep -q '^ro'; then
+        say "the workaround's container made the host's /sys/fs/cgroup read-only; remounting it rw"
+        echo "docker-wa made the host's /sys/fs/cgroup read-only (round $r)" >>"$raw.answers"
+        mount -o remount,rw /sys/fs/cgroup
+    fi
     [[ -d $b/rootfs ]] && e2e_bundle_cleanup "$b"
     rm -rf --one-file-system "$b"
 }
