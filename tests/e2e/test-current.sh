@@ -25,6 +25,7 @@
 #   OSH_CURRENT=full tests/e2e/test-current.sh  # all 72 cells (~8 min)
 #   OSH_CURRENT_CELLS='runc|v2|sid|prestart|ro|yes ...'  # chosen cells
 #   OSH_UPDATE_README=1 OSH_CURRENT=full ...    # rewrite tsv + README table
+#   OSH_UPDATE_README=1 OSH_CURRENT_CELLS=...   # re-run those cells, replace their lines
 #   OSH_E2E_CONSOLE=1, OSH_E2E_KEEP=1           # as in lib.sh
 # jq and sh programs in single quotes; limits_ok is called through e2e_check
 # shellcheck disable=SC2016,SC2317
@@ -449,10 +450,17 @@ while IFS=$'\t' read -r k x; do
 done <"$RES"
 n=$(wc -l <"$RES")
 if [[ ${OSH_UPDATE_README:-} == 1 ]]; then
-    if [[ ${OSH_CURRENT:-} != full || -n ${OSH_CURRENT_CELLS:-} ]]; then
-        fail "README: OSH_UPDATE_README=1 needs OSH_CURRENT=full (all cells)"
+    if [[ -n ${OSH_CURRENT_CELLS:-} && -f $TSV ]]; then
+        # a re-run of chosen cells: their lines replaced, the rest kept
+        awk -F'\t' 'NR == FNR { if ($1 !~ /^(#|version:)/) new[$1] = $0; next }
+                     $1 in new { print new[$1]; next } { print }' "$OSH_CUR_DIR/new.tsv" "$TSV" >"$TSV.new"
+        mv "$TSV.new" "$TSV"
+    elif [[ ${OSH_CURRENT:-} != full ]]; then
+        fail "README: OSH_UPDATE_README=1 needs OSH_CURRENT=full (or OSH_CURRENT_CELLS, to re-run kept cells)"
     else
         cp "$OSH_CUR_DIR/new.tsv" "$TSV"
+    fi
+    if [[ -f $TSV ]]; then
         render "$TSV" >"$E2E_TMP/table.md"
         readme_update "$README" "$E2E_TMP/table.md"
         e2e_check "README: current-runtimes table and $TSV rewritten ($n cells)" \
