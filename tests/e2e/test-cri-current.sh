@@ -79,7 +79,8 @@ configure_ctrd >/dev/null 2>&1 || true
 e2e_check "configure containerd: a second run changes no byte" \
     eval '[[ $(sha256sum "$D/configured.toml" "$D/cfg-spec.json") == "$sums" ]]'
 dump=$(containerd --config "$D/configured.toml" config dump 2>&1) || true
-section=$(awk -v h="runtimes.$handler" 'index($0, "[") == 1 { on = index($0, h "]") || index($0, h ".options]") } on' <<<"$dump")
+# (2.x indents its dump and quotes with ')
+section=$(awk -v h="runtimes.$handler" '/^[[:space:]]*\[/ { on = index($0, h "]") || index($0, h ".options]") } on' <<<"$dump" | tr \' '"')
 e2e_check "containerd $v \`config dump' of the configured file: handler $handler with BinaryName = the wrapper and the base spec" \
     eval 'grep -qF "BinaryName = \"$RUNTIME\"" <<<"$section" && grep -qF "base_runtime_spec = \"$D/cfg-spec.json\"" <<<"$section"'
 
@@ -95,8 +96,9 @@ if ! e2e_containerd_start "$D"; then
 fi
 ok "private containerd $v (config version 3, NRI off) starts ($(_e2e_since "$t0") s)"
 ctrk() { e2e_ctr "$D" -n k8s.io "$@"; }
-x=$(e2e_ctr "$D" plugins ls 2>/dev/null | awk '$2 == "io.containerd.cri.v1.runtime" || $1 == "io.containerd.grpc.v1" && $2 == "cri" { print $2 ":" $NF }' | tr '\n' ' ')
-e2e_check "the CRI plugins are up ($x)" eval '[[ $x == *"io.containerd.cri.v1.runtime:ok"* && $x == *"cri:ok"* ]]'
+x=$(e2e_ctr "$D" plugins ls 2>/dev/null | awk '$1 == "io.containerd.cri.v1" || $1 == "io.containerd.grpc.v1" && $2 == "cri" { print $1 "/" $2 ":" $NF }' | tr '\n' ' ')
+e2e_check "the CRI plugins are up ($x)" \
+    eval '[[ $x == *"io.containerd.cri.v1/runtime:ok"* && $x == *"io.containerd.grpc.v1/cri:ok"* ]]'
 e2e_check "no NRI socket claimed (io.containerd.nri.v1.nri disabled)" \
     eval '! grep -qi "nri.sock" "$D/containerd.log"'
 
@@ -167,9 +169,9 @@ if [[ $(stat -fc %T /sys/fs/cgroup) != cgroup2fs ]]; then
     "$E2E_PY" "$CRI_DIR/mkconfig.py" config3 "$D/configured.toml" "$D" "$D/cfg-spec.json" \
         "$PAUSE_IMAGE" "$PLAIN_HANDLER" "$WRITABLE_HANDLER" >"$D/config.toml"
     if e2e_containerd_start "$D"; then
-        x=$(e2e_ctr "$D" plugins ls 2>/dev/null | awk '$2 == "io.containerd.cri.v1.runtime" || $1 == "io.containerd.grpc.v1" && $2 == "cri" { print $2 ":" $NF }' | tr '\n' ' ')
+        x=$(e2e_ctr "$D" plugins ls 2>/dev/null | awk '$1 == "io.containerd.cri.v1" || $1 == "io.containerd.grpc.v1" && $2 == "cri" { print $1 "/" $2 ":" $NF }' | tr '\n' ' ')
         e2e_check "hybrid host: a handler with cgroup_writable = true takes the CRI plugins down ($x)" \
-            eval '[[ $x != *"cri:ok"* ]]'
+            eval '[[ $x != *"io.containerd.grpc.v1/cri:ok"* ]]'
         e2e_check "hybrid host: containerd says \`cgroup_writable' is only supported on cgroup v2" \
             grep -q 'cgroup_writable.*only supported on cgroup v2' "$D/containerd.log"
         e2e_containerd_stop "$D"
