@@ -349,7 +349,7 @@ render() {
     for rc in runc/hybrid runc/v2 crun/v2; do
         ver=${v[${rc%/*}]:-?}
         for s in "${SUITES[@]}"; do
-            row="| ${rc%/*} $ver | ${rc#*/} | $(systemd_label "$s") |"
+            row="| ${rc%/*} $ver | ${rc#*/} | ${v[systemd-$s]:-$(systemd_label "$s")} |"
             for st in "${STAGES[@]}"; do
                 for ro in rw ro; do
                     for us in no yes; do
@@ -436,6 +436,7 @@ RES=$OSH_CUR_DIR/results.tsv
 {
     echo "# results of tests/e2e/test-current.sh (OSH_CURRENT=full); README's table is made from this"
     while IFS=$'\t' read -r k x; do printf 'version:%s\t%s\n' "$k" "$x"; done < <(cat "$OSH_CUR_DIR/versions" 2>/dev/null)
+    for s in "${SUITES[@]}"; do printf 'version:systemd-%s\t%s\n' "$s" "$(systemd_label "$s")"; done
     printf 'version:date\tmeasured %s on Linux %s\n' "$(date -u +%Y-%m-%d)" "$(uname -r | cut -d- -f1)"
     sort "$RES"
 } >"$OSH_CUR_DIR/new.tsv"
@@ -443,6 +444,11 @@ while IFS=$'\t' read -r k x; do
     old=$(awk -F'\t' -v k="version:$k" '$1 == k { print $2 }' "$TSV" 2>/dev/null) || old=''
     [[ $old == "$x" ]] || e2e_log "note: $k $x here, $TSV has ${old:-none} (sid moved on?)"
 done < <(cat "$OSH_CUR_DIR/versions" 2>/dev/null)
+for s in "${SUITES[@]}"; do
+    x=$(systemd_label "$s")
+    old=$(awk -F'\t' -v k="version:systemd-$s" '$1 == k { print $2 }' "$TSV" 2>/dev/null) || old=''
+    [[ $old == "$x" ]] || e2e_log "note: the $s image has systemd $x, $TSV has ${old:-none}"
+done
 bad=''
 while IFS=$'\t' read -r k x; do
     old=$(awk -F'\t' -v k="$k" '$1 == k { print $2 }' "$TSV" 2>/dev/null) || old=''
