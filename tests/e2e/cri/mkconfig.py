@@ -5,6 +5,14 @@
       prints "NAME BASE_RUNTIME_SPEC" for each CRI runtime handler of the
       example config ("-" when it has no base_runtime_spec)
 
+  mkconfig.py config3 EXAMPLE DIR BASE_SPEC SANDBOX_IMAGE PLAIN_HANDLER [WRITABLE]
+      the same for containerd 2.x and a version 3 EXAMPLE (the CRI plugin
+      split into io.containerd.cri.v1.runtime / .images /
+      io.containerd.grpc.v1.cri; NRI disabled, as a private containerd
+      must not claim the global /var/run/nri/nri.sock); with WRITABLE, also
+      a handler of that name with containerd's own `cgroup_writable = true`
+      and no base spec.
+
   mkconfig.py config EXAMPLE DIR BASE_SPEC SANDBOX_IMAGE PLAIN_HANDLER
       prints a full containerd config: the example's tables as they are,
       except that base_runtime_spec points at BASE_SPEC; every runtime gets
@@ -20,6 +28,58 @@ import sys
 import tomllib
 
 CRI = "io.containerd.grpc.v1.cri"
+CRI_RT = "io.containerd.cri.v1.runtime"
+CRI_IMG = "io.containerd.cri.v1.images"
+
+
+def runtimes3(cfg):
+    if cfg.get("version") != 3:
+        raise SystemExit("example: `version = 3` expected")
+    try:
+        rts = cfg["plugins"][CRI_RT]["containerd"]["runtimes"]
+    except KeyError:
+        raise SystemExit("example: no [plugins.'%s'.containerd.runtimes.*]" % CRI_RT)
+    if not rts:
+        raise SystemExit("example: no runtime handler")
+    return rts
+
+
+def config3(example, d, spec, sandbox, plain, writable=None):
+    with open(example, "rb") as f:
+        cfg = tomllib.load(f)
+    rts = runtimes3(cfg)
+    for name in (plain, writable):
+        if name and name in rts:
+            raise SystemExit("example already has a handler named %s" % name)
+    for rt in rts.values():
+        if "base_runtime_spec" in rt:
+            rt["base_runtime_spec"] = spec
+    rts[plain] = {"runtime_type": "io.containerd.runc.v2"}
+    if writable:
+        rts[writable] = {"runtime_type": "io.containerd.runc.v2", "cgroup_writable": True}
+    for rt in rts.values():
+        rt.setdefault("options", {})["Root"] = d + "/runc"
+    private = {
+        "version": 3,
+        "root": d + "/root",
+        "state": d + "/state",
+        "disabled_plugins": ["io.containerd.nri.v1.nri"],
+        "grpc": {"address": d + "/containerd.sock"},
+        "ttrpc": {"address": d + "/containerd.sock.ttrpc"},
+        "plugins": {
+            CRI_RT: {
+                "enable_selinux": False,
+                "restrict_oom_score_adj": True,
+                "disable_apparmor": True,
+                "containerd": {"default_runtime_name": plain},
+                "cni": {"bin_dirs": ["/usr/lib/cni"], "conf_dir": d + "/cni"},
+            },
+            CRI_IMG: {"snapshotter": "overlayfs", "pinned_images": {"sandbox": sandbox}},
+            CRI: {"stream_server_address": "127.0.0.1", "stream_server_port": "0"},
+        },
+    }
+    merge(cfg, private)
+    return "\n".join(emit(cfg)).lstrip("\n")
 
 
 def runtimes(cfg):
@@ -124,6 +184,9 @@ def main(argv):
         }
         merge(cfg, private)
         print("\n".join(emit(cfg)).lstrip("\n"))
+        return 0
+    if len(argv) in (7, 8) and argv[1] == "config3":
+        print(config3(*argv[2:]))
         return 0
     sys.stderr.write(__doc__)
     return 2
