@@ -220,6 +220,15 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
         r = ns_open_target(s->pid, &ns, err);
         if (r >= 0)
                 r = ns_check_init(&ns, rootfs, rst->st_dev, rst->st_ino, p->spec_proc, &ctx.running, err);
+        if (r == -EPERM && s->status && streq(s->status, "stopped")) {
+                /* runc restore runs the create hooks with criu's restored
+                 * task, whose mounts criu puts back itself: nothing to
+                 * prepare, and nothing is touched */
+                log_debug("restore (status stopped): %s; leaving it alone", err->msg);
+                ns_target_done(&ns);
+                apply_ctx_done(&ctx);
+                return 0;
+        }
         if (r >= 0 && !ctx.running) {
                 r = ns_join(&ns, err);
                 if (r >= 0)
