@@ -22,6 +22,8 @@
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 static size_t config_max = CONFIG_MAX_BYTES;
+/* Where oci-systemd-hook.link-journal=true puts a container's journal. */
+static const char *journal_root = "/var/log/journal";
 /* How long to wait for the end of stdin once the state is complete. */
 #define STATE_SETTLE_MS 100
 
@@ -49,6 +51,8 @@ static void usage(FILE *f)
                 "  --stage STAGE    (inject) createRuntime (default) or prestart\n"
                 "  --path HOOK      (inject) the hook binary (default: this program's path)\n"
                 "  --max-config-size BYTES  refuse a larger config.json (default 16 MiB)\n"
+                "  --journal-root DIR  host directory for oci-systemd-hook.link-journal=true\n"
+                "                   (default /var/log/journal)\n"
                 "  --debug          log decisions to stderr\n"
                 "  -h, --help       show this help\n"
                 "  -V, --version    show the version\n"
@@ -212,6 +216,7 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
         apply_ctx_init(&ctx, p);
         ns_target_init(&ns);
         ctx.pid = s->pid;
+        ctx.journal_root = journal_root;
         ctx.rootfs_path = rootfs;
         ctx.rootfs_dev = rst->st_dev;
         ctx.rootfs_ino = rst->st_ino;
@@ -416,6 +421,7 @@ int main(int argc, char **argv)
                 { "stage", required_argument, NULL, 's' },
                 { "path", required_argument, NULL, 'p' },
                 { "max-config-size", required_argument, NULL, 'm' },
+                { "journal-root", required_argument, NULL, 'j' },
                 {},
         };
         const char *inject_stage = "createRuntime", *inject_path = NULL;
@@ -444,6 +450,13 @@ int main(int argc, char **argv)
                         break;
                 case 'p':
                         inject_path = optarg;
+                        break;
+                case 'j':
+                        if (optarg[0] != '/') {
+                                log_error("--journal-root: `%s` is not an absolute path", optarg);
+                                return EXIT_USAGE;
+                        }
+                        journal_root = optarg;
                         break;
                 case 'm':
                         errno = 0;

@@ -31,7 +31,7 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
         ctx->plan = p;
         ctx->cgroup = p->cgroup;
         ctx->rootfd = ctx->cg_dirfd = ctx->cg_payload = ctx->cg_clone = ctx->cg_payload_clone = -EBADF;
-        ctx->logs_clone = -EBADF;
+        ctx->logs_clone = ctx->journal_root_fd = ctx->journal_clone = -EBADF;
 }
 
 static void warn(struct apply_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
@@ -87,6 +87,10 @@ void apply_ctx_done(struct apply_ctx *ctx)
         closep(&ctx->cg_clone);
         closep(&ctx->cg_payload_clone);
         closep(&ctx->logs_clone);
+        closep(&ctx->journal_clone);
+        if (!ctx->committed && ctx->journal_made)
+                (void)unlinkat(ctx->journal_root_fd, ctx->plan->machine_id, AT_REMOVEDIR);
+        closep(&ctx->journal_root_fd);
         free(ctx->cg_path);
         free(ctx->os_release);
         free(ctx->boot_id);
@@ -343,6 +347,40 @@ static const char *logs_target(struct apply_ctx *ctx, bool terminal)
         return ctx->logs_clone >= 0 ? "/run/host/stdout" : NULL;
 }
 
+/* The persistent journal on the host (nspawn --link-journal): the
+ * directory JOURNAL_ROOT/MACHINE-ID, only there, made without following a
+ * symlink, mode 2755, owned by the container's root; an existing one must
+ * be a directory of that owner.  Cloned here, bound in mounts_apply(). */
+static int link_journal_host(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        uid_t uid = p->userns ? p->uid : 0;
+        _cleanup_close_ int dir = -EBADF;
+        struct stat st;
+
+        ctx->journal_root_fd = open(ctx->journal_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->journal_root_fd < 0)
+                return hook_error_set(err, errno, "journal root `%s`: %s", ctx->journal_root, strerror(errno));
+        if (mkdirat(ctx->journal_root_fd, p->machine_id, 02755) == 0) {
+                ctx->journal_made = true;
+                if (fchownat(ctx->journal_root_fd, p->machine_id, uid, p->userns ? p->gid : 0, AT_SYMLINK_NOFOLLOW) < 0)
+                        return hook_error_set(err, errno, "chown `%s/%s`: %s", ctx->journal_root, p->machine_id,
+                                              strerror(errno));
+        } else if (errno != EEXIST) {
+                return hook_error_set(err, errno, "mkdir `%s/%s`: %s", ctx->journal_root, p->machine_id,
+                                      strerror(errno));
+        }
+        dir = openat(ctx->journal_root_fd, p->machine_id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0 || fstat(dir, &st) < 0)
+                return hook_error_set(err, errno, "`%s/%s`: %s", ctx->journal_root, p->machine_id,
+                                      errno == ELOOP || errno == ENOTDIR ? "not a directory, refusing" : strerror(errno));
+        if (st.st_uid != uid)
+                return hook_error_set(err, EPERM, "`%s/%s` belongs to uid %u, not the container's root %u; refusing",
+                                      ctx->journal_root, p->machine_id, (unsigned)st.st_uid, (unsigned)uid);
+        ctx->journal_clone = clone_tree(dir, "", false, err);
+        return ctx->journal_clone < 0 ? hook_error_prefix(err, "the host's journal directory") : 0;
+}
+
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
@@ -358,6 +396,8 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
         }
         if (p->logs)
                 ctx->logs_to = logs_target(ctx, p->terminal);
+        if (p->link_journal && !ctx->running && (r = link_journal_host(ctx, err)) < 0)
+                return r;
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
         r = cg_open_own(ctx->pid, &ctx->cgroup, &ctx->cg_dirfd, &ctx->cg_path, err);
@@ -954,6 +994,25 @@ static int apply_cgroup(struct apply_ctx *ctx, struct undo *u, hook_error_t *err
         return attach(ctx, u, ctx->cg_payload_clone, inner, "/sys/fs/cgroup/" CG_PAYLOAD, err);
 }
 
+/* JOURNAL_ROOT/MACHINE-ID on /var/log/journal/MACHINE-ID of our tmpfs. */
+static int apply_journal_link(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        _cleanup_close_ int journal = -EBADF, target = -EBADF;
+
+        if (ctx->journal_clone < 0)
+                return 0;
+        journal = open_dir_in_root(ctx->rootfd, "/var/log/journal", FS_OWN_MOUNT, err);
+        if (journal < 0)
+                return journal;
+        if (mkdirat(journal, p->machine_id, 02755) < 0 && errno != EEXIST)
+                return hook_error_set(err, errno, "mkdir /var/log/journal/%s: %s", p->machine_id, strerror(errno));
+        target = openat(journal, p->machine_id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0)
+                return hook_error_set(err, errno, "/var/log/journal/%s: %s", p->machine_id, strerror(errno));
+        return attach(ctx, u, ctx->journal_clone, target, "/var/log/journal/MACHINE-ID", err);
+}
+
 static int apply_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
@@ -985,6 +1044,8 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
                 r = hook_error_prefix(err, "boot ID");
         if (r >= 0 && (r = write_logs(ctx, u, fds.run, host, err)) < 0)
                 r = hook_error_prefix(err, "unit logs");
+        if (r >= 0 && (r = apply_journal_link(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "journal");
         if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "cgroup");
         /* Last: on a writable rootfs it replaces a file of the image. */

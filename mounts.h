@@ -50,6 +50,10 @@ struct apply_ctx {
         char *boot_id;              /* a fresh uuid, "...\n" */
         const char *logs_to;        /* journald's TTYPath, NULL: no forwarding */
         int logs_clone;             /* detached clone of PID 1's stdout FIFO */
+        const char *journal_root;   /* --journal-root */
+        int journal_root_fd;        /* ... opened, when the journal is linked */
+        bool journal_made;          /* JOURNAL_ROOT/MACHINE-ID created by us */
+        int journal_clone;          /* detached clone of JOURNAL_ROOT/MACHINE-ID */
         char warnings[APPLY_MAX_WARNINGS][256];
         size_t n_warnings;
 };

@@ -314,6 +314,12 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
          * the engine's FIFO, and blocks when nobody reads it */
         ret->logs = ret->run_host && plan_feature(in, ret, "logs", false);
         ret->terminal = c->terminal;
+        /* the one feature that writes on the host: opt-in */
+        ret->link_journal = plan_feature(in, ret, "link-journal", false);
+        if (ret->link_journal && ret->tmpfs[3].skip) {
+                warn(ret, "%s", "oci-systemd-hook.link-journal: the spec mounts /var/log/journal; not linking");
+                ret->link_journal = false;
+        }
         if (ret->cgroup == CG_ACT_UNIFIED) {
                 ret->cg_max_descendants = plan_cap(in, ret, "cgroup-max-descendants", CG_MAX_DESCENDANTS_DEFAULT);
                 ret->cg_max_depth = plan_cap(in, ret, "cgroup-max-depth", CG_MAX_DEPTH_DEFAULT);
@@ -391,7 +397,10 @@ void plan_dump(const struct plan *p, FILE *f)
         fprintf(f, "  boot ID: %s\n", p->boot_id ? "a fresh one over /proc/sys/kernel/random/boot_id at each start" : "off");
         fprintf(f, "  unit logs: %s\n", !p->logs ? "off"
                    : p->terminal ? "journald forwards them to the console (the terminal)"
-                                 : "journald forwards them to PID 1's stdout (the engine's log) when that is a pipe, FIFO or socket");
+                                 : "a runtime unit follows the journal into PID 1's stdout (the engine's log) when that is a named FIFO");
+        if (p->link_journal)
+                fprintf(f, "  journal: persistent on the host, in JOURNAL_ROOT/%s (--journal-root, default "
+                        "/var/log/journal)\n", p->machine_id[0] ? p->machine_id : "<machine-id>");
         if (p->cgroup == CG_ACT_UNIFIED)
                 fprintf(f, "  cgroup caps: cgroup.max.descendants %s, cgroup.max.depth %s (never raised)\n",
                         p->cg_max_descendants ? num(p->cg_max_descendants, d1) : "off",

@@ -62,6 +62,7 @@ struct plan {
         bool os_release;            /* /run/host/os-release, the host's, read-only */
         bool boot_id;               /* a fresh boot ID over /proc/sys/kernel/random/boot_id */
         bool logs;                  /* journald forwards to PID 1's stdout (the engine's log) */
+        bool link_journal;          /* the journal persists on the host (--journal-root) */
         bool terminal;              /* ... which is a terminal: /dev/console */
         unsigned long cg_max_descendants, cg_max_depth;   /* caps on the runtime's cgroup; 0: off */
         bool userns;                /* chown what we create to the mapped root */

@@ -13,6 +13,9 @@
 #                cgroup.max.depth 50, unwritable inside; with
 #                oci-systemd-hook.cgroup-max-descendants=40 creating cgroups
 #                inside stops at 40 descendants; =off leaves "max";
+#   journal      with oci-systemd-hook.link-journal=true the journal persists
+#                in JOURNAL_ROOT/MACHINE-ID on the host (journalctl -D shows
+#                it; a restart adds a boot); off by default;
 #   kmsg         a warning of a hook that succeeds is in the kernel log;
 #   logs         with oci-systemd-hook.logs=true (off by default) a unit's
 #                output reaches the runtime's stdout FIFO.
@@ -33,7 +36,7 @@ ic_start() {
     local rt=$1 name=$2 prog=$3
     shift 3
     B=$E2E_TMP/$rt-$name
-    e2e_bundle "$B" bookworm stage=createRuntime
+    e2e_bundle "$B" bookworm stage=createRuntime ${IC_UUID:+uuid=$IC_UUID}
     jq "$@" "$prog" "$B/config.json" >"$B/c.json"
     mv "$B/c.json" "$B/config.json"
     # shellcheck disable=SC2034  # read by e2e_boot_ok
@@ -172,7 +175,43 @@ kmsg_case() {
     ic_end "$rt" kmsg
 }
 
+# link-journal: opt-in, the journal persists on the host under
+# --journal-root, and a restart with the same container_uuid adds a boot
+journal_case() {
+    local rt=$1 root=$E2E_TMP/jroot-$1 mid boots st
+    local IC_UUID
+    IC_UUID=$(cat /proc/sys/kernel/random/uuid)    # both starts: one machine-id
+    mkdir -p "$root"
+    local prog='.annotations["oci-systemd-hook.link-journal"] = "true"
+        | .hooks.createRuntime[0].args = [.hooks.createRuntime[0].args[0], "--journal-root=" + $root]
+                                         + .hooks.createRuntime[0].args[1:]'
+    if ic_start "$rt" journal "$prog" --arg root "$root"; then
+        mid=$(e2e_exec "$rt" "$rt-journal" cat /etc/machine-id 2>&1) || true
+        e2e_exec "$rt" "$rt-journal" sh -c 'echo osh-journal-marker | systemd-cat -t osh-test; journalctl --flush' || true
+        st=$(stat -c '%a %u' "$root/$mid" 2>&1) || true
+        e2e_check "$rt/link-journal: $root/$mid made, mode 2755, owner the container's root (got $st)" \
+            test "$st" = "2755 0"
+        e2e_check "$rt/link-journal: journalctl -D on the host shows the container's messages" \
+            eval 'journalctl -D "$root/$mid" --no-pager -q 2>/dev/null | grep -q osh-journal-marker'
+    fi
+    ic_end "$rt" journal
+    if ic_start "$rt" journal "$prog" --arg root "$root"; then
+        sleep 0.5
+    fi
+    ic_end "$rt" journal
+    boots=$(journalctl -D "$root/${mid:-x}" --list-boots --no-pager -q 2>/dev/null | grep -c .) || boots=0
+    e2e_check "$rt/link-journal: after a restart with the same id the host's journal has 2 boots (got $boots)" \
+        test "$boots" = 2
+    rm -rf --one-file-system "$root"
+    if ic_start "$rt" nojournal '.'; then
+        e2e_check "$rt/link-journal: off by default (nothing in the default root for this machine-id)" \
+            eval '! test -e "/var/log/journal/$(e2e_exec "$rt" "$rt-nojournal" cat /etc/machine-id)"'
+    fi
+    ic_end "$rt" nojournal
+}
+
 cases() {
+    journal_case "$1"
     kmsg_case "$1"
     logs_case "$1"
     os_release_case "$1"
