@@ -10,7 +10,7 @@
 # (docker and containerd: test-docker.sh, test-cri.sh, test-cri-current.sh.)
 #
 #   tests/e2e/test-configure.sh                 # no root needed
-# shellcheck disable=SC2016  # checks eval single-quoted code
+# shellcheck disable=SC2016,SC2034  # checks eval single-quoted code (and read its variables)
 set -euo pipefail
 HOOK=${HOOK:-$(cd "$(dirname "$0")/../.." && pwd)/oci-systemd-hook}
 # shellcheck source=lib.sh disable=SC1091
