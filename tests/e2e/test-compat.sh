@@ -451,7 +451,9 @@ userns_case() {
         files=(cgroup.procs tasks)
         cgkey="hybrid, cgroup=v1"
     else
-        cgdir=$(unified_root)$(e2e_cgroup_path "$b")
+        # the container runs in the payload child of the runtime's cgroup:
+        # that is what the mapped root gets; the runtime's stays 0:0
+        cgdir=$(unified_root)$(e2e_cgroup_path "$b")/payload
         files=(cgroup.procs cgroup.threads cgroup.subtree_control)
     fi
     if start "$label" "$rt" "$b" "$name"; then
