@@ -290,6 +290,87 @@ vol_case() {
     bx_cleanup
 }
 
+# A runtime that leaves the rootfs shared at hook time (runc 1.1.5 and crun
+# 1.8.1 make it private before the hooks, so none here does): a "fake
+# runtime" process (unshare -m, propagation unchanged) whose namespace has
+# the bundle's rootfs bound onto itself as a peer of the host's (shared)
+# rootfs mount, and procfs at ROOTFS/proc, which is what the hook takes as
+# the proof of a container's init. The hook, called directly as the
+# runtime would, must refuse with one line naming rootfsPropagation; no
+# mount may appear on the host, nor in that namespace.
+shared_rootfs_case() {
+    local sp rc=0 err i mi0 host0 d cg mp
+    bx_begin rootfs-shared-hooktime || return 0
+    bx_bundle
+    # a cgroup of its own, as a runtime gives its init (the hook before
+    # the fix refuses a cgroup root before it mounts anything)
+    cg=/osh-e2e/$(basename "$E2E_TMP")-fakert
+    for mp in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do mkdir -p "$mp$cg"; done
+    # the host's rootfs mount (the overlay) shared: the peer group
+    mount --make-shared "$R"
+    mkdir -p "$B/peer"
+    # in the fake runtime's namespace: a peer of it kept aside (on the
+    # private /: no propagation), the namespace's copy of the rootfs made
+    # private so that procfs stays there, then the peer bound on top of
+    # the rootfs path: the mount there is shared with the host's
+    (
+        for mp in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do echo "$BASHPID" >"$mp$cg/cgroup.procs"; done
+        exec unshare -m --propagation unchanged sh -c '
+        set -e
+        mount --bind "$1" "$2/peer"
+        mount --make-private "$1"
+        mount -t proc proc "$1/proc"
+        mount --bind "$2/peer" "$1"
+        umount "$2/peer"
+        : >"$2/fake-ready"
+        exec sleep 600' fake-runtime "$R" "$B"
+    ) 2>"$B/fake.err" &
+    sp=$!
+    for i in $(seq 100); do
+        [[ -e $B/fake-ready ]] && break
+        sleep 0.05
+    done
+    if [[ ! -e $B/fake-ready ]]; then
+        fail "$id: set up the fake runtime's namespace ($(bx_show "$(cat "$B/fake.err")"))"
+        kill "$sp" 2>/dev/null || true
+        wait "$sp" 2>/dev/null || true
+        e2e_rm_cgroup "$cg" || e2e_log "cgroup $cg not removed"
+        bx_cleanup
+        return 0
+    fi
+    e2e_check "$id: in the fake runtime's namespace the rootfs mount is shared ($(findmnt -N "$sp" -rno PROPAGATION "$R" | tr '\n' ' '))" \
+        eval '[[ $(findmnt -N "$sp" -rno PROPAGATION "$R" | tail -n 1) == shared ]]'
+    mi0=$(hx_mounts "/proc/$sp/mountinfo")
+    host0=$(hx_mounts /proc/self/mountinfo | awk -v d="$E2E_TMP/" 'index($1, d) == 1')
+    bx_snap before
+    jq -n --arg id "$id" --argjson pid "$sp" --arg b "$B" \
+        '{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid, bundle: $b}' >"$B/state.json"
+    timeout 20 "$HOOK" createRuntime <"$B/state.json" >/dev/null 2>"$B/hook.err" || rc=$?
+    err=$(cat "$B/hook.err")
+    if ((rc != 0 && rc != 124)) && hx_line_ok "$err" "$id12" 'shared propagation' && [[ $err == *rootfsPropagation* ]]; then
+        ok "$id: refused: $(bx_show "$err")"
+    else
+        fail "$id: refused with one line /shared propagation/ naming rootfsPropagation (rc=$rc: $(bx_show "$err"))"
+    fi
+    if d=$(diff <(printf '%s\n' "$host0") <(hx_mounts /proc/self/mountinfo | awk -v d="$E2E_TMP/" 'index($1, d) == 1')); then
+        ok "$id: the host's mount table below the test's directory is unchanged"
+    else
+        fail "$id: the host's mount table below the test's directory is unchanged (a mount propagated to the host)"
+        sed 's/^/#   /' <<<"$d" >&2
+    fi
+    if d=$(diff <(printf '%s\n' "$mi0") <(hx_mounts "/proc/$sp/mountinfo")); then
+        ok "$id: the fake runtime's mount table is unchanged"
+    else
+        fail "$id: the fake runtime's mount table is unchanged"
+        sed 's/^/#   /' <<<"$d" >&2
+    fi
+    bx_same hook "right after the hook"
+    kill "$sp" 2>/dev/null || true
+    wait "$sp" 2>/dev/null || true
+    e2e_rm_cgroup "$cg" || e2e_log "cgroup $cg not removed"
+    bx_cleanup
+}
+
 # ------------------------------------------------------------ 2 writable foothold
 
 # A user-namespace container and a host-root-owned 0755 volume it cannot
@@ -934,6 +1015,7 @@ unsafe_case
 stdin_case plain '["/bin/sh"]'
 stdin_case systemd-dead '["/sbin/init"]'
 inject_case
+shared_rootfs_case
 if [[ -z $ONLY ]] || printf '%s\n' ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled \
     hugetlb-toggle-runc hugetlb-toggle-crun | grep -Eq -e "$ONLY"; then
     e2e_sub e2e_v2 "$BASH" "$0" --v2
