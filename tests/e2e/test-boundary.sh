@@ -704,6 +704,55 @@ device_race_case() {
     [[ ${OSH_E2E_KEEP:-} == 1 ]] || e2e_bundle_cleanup "$B"
 }
 
+# The same swap at the one moment that matters, deterministically
+# (boundary-fanswap.py: fanotify permission events hold the hook after it
+# has stat'ed a regular file of the image's /run and before it opens it;
+# the file is exchanged meanwhile with KIND: `device`, a `c 1 3` node, or
+# `link`, a symlink to the canary's shadow). The hook must not open what
+# was swapped in (inotify watches it), must copy nothing of it, and must
+# notice the change.
+swap_timed_case() {
+    local kind=$1 d=run/osh-swap watch opens swap wpid fpid i got
+    bx_begin "$kind-swap-timed" || return 0
+    bx_bundle
+    mkdir -p "$R/$d"
+    echo data >"$R/$d/f"
+    if [[ $kind == device ]]; then
+        mknod "$R/$d/f.new" c 1 3
+        watch=$R/$d/f.new
+    else
+        ln -s "$HX_CANARY/etc/shadow" "$R/$d/f.new"
+        watch=$HX_CANARY/etc/shadow
+    fi
+    bx_probe_sh "nsenter -t \$PID -m -- cat '$R/$d/f' '$R/$d/f.new' 2>&1"
+    bx_snap before
+    inotifywait -m -q -e open --format '%w%f %e' "$watch" >"$B/opens" 2>"$B/inotify.err" &
+    wpid=$!
+    "$BX_DIR/boundary-fanswap.py" "$R/$d" f f.new "$B/fan.ready" >"$B/fan.out" 2>&1 &
+    fpid=$!
+    for i in $(seq 100); do
+        [[ -e $B/fan.ready ]] && break
+        sleep 0.05
+    done
+    sleep 0.3   # inotifywait's watch
+    bx_run create
+    wait "$fpid" || true
+    sleep 0.2
+    kill "$wpid" 2>/dev/null || true
+    wait "$wpid" 2>/dev/null || true
+    swap=$(cat "$B/fan.out")
+    opens=$(grep -c OPEN "$B/opens" || true)
+    got=$(bx_probe_out)
+    e2e_check "$id: the $kind was exchanged in between the hook's stat and its open (${swap:-nothing})" \
+        eval '[[ $swap == swapped* ]]'
+    e2e_check "$id: the hook did not open $watch (opened $opens times)" test "$opens" = 0
+    e2e_check "$id: the inotify watch worked (no errors: $(bx_show "$(cat "$B/inotify.err")"))" test ! -s "$B/inotify.err"
+    e2e_check "$id: nothing of the canary copied (probe: $(bx_show "${got//$'\n'/; }"))" \
+        eval '[[ $got != *canary* ]]'
+    bx_refused 'changed while copying'
+    bx_end
+}
+
 # ------------------------------------------------------------ 11 big hosts
 
 # A private mount namespace whose mount table is > 10 MiB (bind mounts
@@ -1025,6 +1074,8 @@ stdin_case plain '["/bin/sh"]'
 stdin_case systemd-dead '["/sbin/init"]'
 inject_case
 shared_rootfs_case
+swap_timed_case device
+swap_timed_case link
 if [[ -z $ONLY ]] || printf '%s\n' ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled \
     hugetlb-toggle-runc hugetlb-toggle-crun | grep -Eq -e "$ONLY"; then
     e2e_sub e2e_v2 "$BASH" "$0" --v2
