@@ -732,7 +732,9 @@ swap_timed_case() {
     bx_begin "$kind-swap-timed" || return 0
     bx_bundle
     mkdir -p "$R/$d"
-    echo data >"$R/$d/f"
+    # as long as the canary's shadow: a hook that follows the link swapped
+    # in copies all of it (st_size is the image file's), not a prefix
+    head -c "$(stat -c %s "$HX_CANARY/etc/shadow")" /dev/zero | tr '\0' x >"$R/$d/f"
     if [[ $kind == device ]]; then
         mknod "$R/$d/f.new" c 1 3
         watch=$R/$d/f.new
@@ -740,7 +742,9 @@ swap_timed_case() {
         ln -s "$HX_CANARY/etc/shadow" "$R/$d/f.new"
         watch=$HX_CANARY/etc/shadow
     fi
-    bx_probe_sh "nsenter -t \$PID -m -- cat '$R/$d/f' '$R/$d/f.new' 2>&1"
+    # the regular files only: cat would follow a link that was copied as
+    # a link, on the host (the probe is not chrooted), and open the canary
+    bx_probe_sh "nsenter -t \$PID -m -- find '$R/$d' -type f -exec cat {} + 2>&1"
     bx_snap before
     inotifywait -m -q -e open --format '%w%f %e' "$watch" >"$B/opens" 2>"$B/inotify.err" &
     wpid=$!
