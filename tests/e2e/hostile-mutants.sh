@@ -86,10 +86,12 @@ selected() { [[ -z $ONLY || $1 == control ]] || grep -Eq -e "$ONLY" <<<"$1"; }
 # build NAME PYTHON-PATCH (reads and writes the files in the cwd; must
 # assert that it changed something): false, with a `not ok`, when the
 # patch does not apply or the build fails. The hook's sources as in
-# Makefile.am (libosh_a_SOURCES and hook.c); a mutant recompiles only the
-# files its patch changed and links the control's objects for the rest.
-HOOK_SRCS=(error.c log.c json.c spec.c detect.c machineid.c plan.c cgroup.c mountinfo.c fsutil.c nsenter.c
-    mounts.c copyup.c inject.c runtime.c hook.c)
+# Makefile.am (the .c files of libosh_a_SOURCES, and hook.c); a mutant
+# recompiles only the files its patch changed and links the control's
+# objects for the rest.
+mapfile -t HOOK_SRCS < <(awk '/^libosh_a_SOURCES *=/ { f = 1 }
+    f { for (i = 1; i <= NF; i++) if ($i ~ /\.c$/) print $i; if ($NF != "\\") f = 0 }' "$src/Makefile.am")
+HOOK_SRCS+=(hook.c)
 CC_FLAGS=(-O2 -include config.h -I/usr/include/yajl -DSYSCONFDIR='"/etc"' -DBINDIR='"/usr/local/bin"'
     -DHOOKSDIR='"/usr/local/share/containers/oci/hooks.d"')
 build() {
