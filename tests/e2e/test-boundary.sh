@@ -290,6 +290,99 @@ vol_case() {
     bx_cleanup
 }
 
+# A runtime that leaves the rootfs shared at hook time (runc 1.1.5 and crun
+# 1.8.1 make it private before the hooks, so none here does): a "fake
+# runtime" process (unshare -m, propagation unchanged) whose namespace has
+# the bundle's rootfs bound onto itself as a peer of the host's (shared)
+# rootfs mount, and procfs at ROOTFS/proc, which is what the hook takes as
+# the proof of a container's init. The hook, called directly as the
+# runtime would, must refuse with one line naming rootfsPropagation; no
+# mount may appear on the host, nor in that namespace.
+shared_rootfs_case() {
+    local sp rc=0 err i mi0 host0 d cg mp
+    bx_begin rootfs-shared-hooktime || return 0
+    bx_bundle
+    # a cgroup of its own, as a runtime gives its init (the hook before
+    # the fix refuses a cgroup root before it mounts anything)
+    cg=/osh-e2e/$(basename "$E2E_TMP")-fakert
+    for mp in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do mkdir -p "$mp$cg"; done
+    # the mount points a runtime makes for the cgroup mount (a hook that
+    # did not refuse gets as far as the cgroup bind instead of failing there)
+    mkdir -p "$R/sys/fs/cgroup/systemd"
+    # the host's rootfs mount (the overlay) shared: the peer group
+    mount --make-shared "$R"
+    mkdir -p "$B/peer"
+    # in the fake runtime's namespace: a peer of it kept aside (on the
+    # private /: no propagation), the namespace's copy of the rootfs made
+    # private so that procfs stays there, then the peer bound on top of
+    # the rootfs path: the mount there is shared with the host's
+    (
+        for mp in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do echo "$BASHPID" >"$mp$cg/cgroup.procs"; done
+        exec unshare -m --propagation unchanged sh -c '
+        set -e
+        mount --bind "$1" "$2/peer"
+        mount --make-private "$1"
+        mount -t proc proc "$1/proc"
+        mount --bind "$2/peer" "$1"
+        umount "$2/peer"
+        : >"$2/fake-ready"
+        exec sleep 600' fake-runtime "$R" "$B"
+    ) 2>"$B/fake.err" &
+    sp=$!
+    for i in $(seq 100); do
+        [[ -e $B/fake-ready ]] && break
+        sleep 0.05
+    done
+    if [[ ! -e $B/fake-ready ]]; then
+        fail "$id: set up the fake runtime's namespace ($(bx_show "$(cat "$B/fake.err")"))"
+        kill "$sp" 2>/dev/null || true
+        wait "$sp" 2>/dev/null || true
+        bx_cleanup
+        e2e_rm_cgroup "$cg" || e2e_log "cgroup $cg not removed"
+        return 0
+    fi
+    e2e_check "$id: in the fake runtime's namespace the rootfs mount is shared ($(findmnt -N "$sp" -rno PROPAGATION "$R" | tr '\n' ' '))" \
+        eval '[[ $(findmnt -N "$sp" -rno PROPAGATION "$R" | tail -n 1) == shared ]]'
+    mi0=$(hx_mounts "/proc/$sp/mountinfo")
+    host0=$(hx_mounts /proc/self/mountinfo | awk -v d="$E2E_TMP/" 'index($1, d) == 1')
+    bx_snap before
+    jq -n --arg id "$id" --argjson pid "$sp" --arg b "$B" \
+        '{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid, bundle: $b}' >"$B/state.json"
+    timeout 20 "$HOOK" createRuntime <"$B/state.json" >/dev/null 2>"$B/hook.err" || rc=$?
+    err=$(cat "$B/hook.err")
+    if ((rc != 0 && rc != 124)) && hx_line_ok "$err" "$id12" 'shared propagation' && [[ $err == *rootfsPropagation* ]]; then
+        ok "$id: refused: $(bx_show "$err")"
+    else
+        fail "$id: refused with one line /shared propagation/ naming rootfsPropagation (rc=$rc: $(bx_show "$err"))"
+    fi
+    if d=$(diff <(printf '%s\n' "$host0") <(hx_mounts /proc/self/mountinfo | awk -v d="$E2E_TMP/" 'index($1, d) == 1')); then
+        ok "$id: the host's mount table below the test's directory is unchanged"
+    else
+        fail "$id: the host's mount table below the test's directory is unchanged (a mount propagated to the host)"
+        sed 's/^/#   /' <<<"$d" >&2
+    fi
+    if d=$(diff <(printf '%s\n' "$mi0") <(hx_mounts "/proc/$sp/mountinfo")); then
+        ok "$id: the fake runtime's mount table is unchanged"
+    else
+        fail "$id: the fake runtime's mount table is unchanged"
+        sed 's/^/#   /' <<<"$d" >&2
+    fi
+    bx_same hook "right after the hook"
+    kill "$sp" 2>/dev/null || true
+    wait "$sp" 2>/dev/null || true
+    # the mounts first: a cgroup bound onto a directory there (by a hook
+    # that did not refuse, propagated to the host) keeps it busy; and a
+    # payload cgroup a hook made, mounted on in the dead namespace, stays
+    # busy until the kernel has released that namespace (seconds, on a
+    # loaded machine)
+    bx_cleanup
+    for i in $(seq 100); do
+        e2e_rm_cgroup "$cg" 2>/dev/null && break
+        sleep 0.1
+    done
+    [[ ! -d /sys/fs/cgroup/unified$cg ]] || e2e_log "cgroup $cg not removed"
+}
+
 # ------------------------------------------------------------ 2 writable foothold
 
 # A user-namespace container and a host-root-owned 0755 volume it cannot
@@ -390,13 +483,22 @@ secret_case() {
     chown 0:0 "$R/tmp" "$R/tmp/secret" "$R/run/osh-priv" "$R/run/osh-priv/secret"
     chmod 0700 "$R/tmp" "$R/run/osh-priv"
     chmod 0644 "$R/tmp/secret" "$R/run/osh-priv/secret"
+    # and as host root (no user namespace): the new tmpfs holds no copy
+    # of them either (with the modes kept, a copy would still be
+    # unreadable; not copying is the contract, and the defence when a
+    # mode or owner is not kept)
     bx_probe_sh "for f in '$R/tmp/secret' '$R/run/osh-priv/secret'; do
-        nsenter -t \$PID -U -m -- cat \"\$f\" 2>/dev/null && echo \"READ \$f\" || echo \"denied \$f\"; done"
+        nsenter -t \$PID -U -m -- cat \"\$f\" 2>/dev/null && echo \"READ \$f\" || echo \"denied \$f\"; done
+        for f in '$R/tmp/secret' '$R/run/osh-priv/secret'; do
+        nsenter -t \$PID -m -- test -e \"\$f\" && echo \"copied \$f\" >>\"\$OUT.host\" || echo \"absent \$f\" >>\"\$OUT.host\"; done"
     bx_snap before
     bx_run create
     got=$(bx_probe_out)
     e2e_check "$id: the container's root cannot read the image's unreadable secrets after copy-up ($(bx_show "${got//$'\n'/; }"))" \
         eval '[[ -n $got && $got != *s3cret* && $got != *READ* ]]'
+    got=$(cat "$B/probe.host" 2>/dev/null || true)
+    e2e_check "$id: the new tmpfs holds no copy of them (host root's view: $(bx_show "${got//$'\n'/; }"))" \
+        eval '[[ -n $got && $got != *copied* ]]'
     bx_end
 }
 
@@ -504,6 +606,10 @@ wrong_process_case() {
     bx_begin wrong-process || return 0
     # a valid systemd bundle with a user namespace (the hook would chown)
     e2e_bundle_userns "$B" "$SUITE"
+    # with the mount point a runtime makes for the cgroup mount: a hook
+    # that took this process for the container's would get as far as the
+    # cgroup (bind and chown) instead of failing there
+    mkdir -p "$B/rootfs/sys/fs/cgroup"
     cg=/osh-e2e/$(basename "$E2E_TMP")-wrongpid
     for mp in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do mkdir -p "$mp$cg"; done
     # like a PrivateTmp= service: its own mount namespace and cgroup
@@ -612,6 +718,59 @@ device_race_case() {
     e2e_check "$id: the inotify watch worked (no errors: $(bx_show "$(cat "$B/inotify.err")"))" test ! -s "$B/inotify.err"
     bx_same after "after the race"
     [[ ${OSH_E2E_KEEP:-} == 1 ]] || e2e_bundle_cleanup "$B"
+}
+
+# The same swap at the one moment that matters, deterministically
+# (boundary-fanswap.py: fanotify permission events hold the hook after it
+# has stat'ed a regular file of the image's /run and before it opens it;
+# the file is exchanged meanwhile with KIND: `device`, a `c 1 3` node, or
+# `link`, a symlink to the canary's shadow). The hook must not open what
+# was swapped in (inotify watches it), must copy nothing of it, and must
+# notice the change.
+swap_timed_case() {
+    local kind=$1 d=run/osh-swap watch opens swap wpid fpid i got
+    bx_begin "$kind-swap-timed" || return 0
+    bx_bundle
+    mkdir -p "$R/$d"
+    # as long as the canary's shadow: a hook that follows the link swapped
+    # in copies all of it (st_size is the image file's), not a prefix
+    head -c "$(stat -c %s "$HX_CANARY/etc/shadow")" /dev/zero | tr '\0' x >"$R/$d/f"
+    if [[ $kind == device ]]; then
+        mknod "$R/$d/f.new" c 1 3
+        watch=$R/$d/f.new
+    else
+        ln -s "$HX_CANARY/etc/shadow" "$R/$d/f.new"
+        watch=$HX_CANARY/etc/shadow
+    fi
+    # the regular files only: cat would follow a link that was copied as
+    # a link, on the host (the probe is not chrooted), and open the canary
+    bx_probe_sh "nsenter -t \$PID -m -- find '$R/$d' -type f -exec cat {} + 2>&1"
+    bx_snap before
+    inotifywait -m -q -e open --format '%w%f %e' "$watch" >"$B/opens" 2>"$B/inotify.err" &
+    wpid=$!
+    "$BX_DIR/boundary-fanswap.py" "$R/$d" f f.new "$B/fan.ready" >"$B/fan.out" 2>&1 &
+    fpid=$!
+    for i in $(seq 100); do
+        [[ -e $B/fan.ready ]] && break
+        sleep 0.05
+    done
+    sleep 0.3   # inotifywait's watch
+    bx_run create
+    wait "$fpid" || true
+    sleep 0.2
+    kill "$wpid" 2>/dev/null || true
+    wait "$wpid" 2>/dev/null || true
+    swap=$(cat "$B/fan.out")
+    opens=$(grep -c OPEN "$B/opens" || true)
+    got=$(bx_probe_out)
+    e2e_check "$id: the $kind was exchanged in between the hook's stat and its open (${swap:-nothing})" \
+        eval '[[ $swap == swapped* ]]'
+    e2e_check "$id: the hook did not open $watch (opened $opens times)" test "$opens" = 0
+    e2e_check "$id: the inotify watch worked (no errors: $(bx_show "$(cat "$B/inotify.err")"))" test ! -s "$B/inotify.err"
+    e2e_check "$id: nothing of the canary copied (probe: $(bx_show "${got//$'\n'/; }"))" \
+        eval '[[ $got != *canary* ]]'
+    bx_refused 'changed while copying'
+    bx_end
 }
 
 # ------------------------------------------------------------ 11 big hosts
@@ -934,6 +1093,9 @@ unsafe_case
 stdin_case plain '["/bin/sh"]'
 stdin_case systemd-dead '["/sbin/init"]'
 inject_case
+shared_rootfs_case
+swap_timed_case device
+swap_timed_case link
 if [[ -z $ONLY ]] || printf '%s\n' ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled \
     hugetlb-toggle-runc hugetlb-toggle-crun | grep -Eq -e "$ONLY"; then
     e2e_sub e2e_v2 "$BASH" "$0" --v2
