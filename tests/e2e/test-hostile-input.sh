@@ -46,8 +46,10 @@ mkdir -p "$B/rootfs/usr/lib/systemd" "$B/rootfs/sbin"
 : >"$B/rootfs/usr/lib/systemd/systemd"
 ln -s /usr/lib/systemd/systemd "$B/rootfs/sbin/init"
 runc spec --bundle "$B"
-# (with a cgroup namespace: no warning line besides the error)
-jq '.process.args = ["/sbin/init"] | .process.terminal = false
+# (with a cgroup namespace and podman's capabilities: no warning line
+# besides the error)
+jq --argjson caps "$E2E_CAPS" '.process.args = ["/sbin/init"] | .process.terminal = false
+    | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
     | .linux.namespaces += [{type: "cgroup"}]' "$B/config.json" >"$B/c.new"
 mv "$B/c.new" "$B/config.json"
 # a bundle that does not run systemd
@@ -250,7 +252,7 @@ hi annotation-maybe 0 i-ann-maybe 'warning: ignoring the annotation `oci-systemd
     "$(sj "$(state i-ann-maybe 0 "$NB" '.annotations = {"oci-systemd-hook": "maybe"}')")"
 hi annotation-case 0 i-ann-case 'warning: ignoring the annotation `oci-systemd-hook`: `Enabled` is not enabled or disabled' \
     "$(sj "$(state i-ann-case 0 "$NB" '.annotations = {"oci-systemd-hook": "Enabled"}')")"
-hi annotation-newline 0 i-ann-newlin 'warning: ignoring the annotation `oci-systemd-hook`: `enabled\?oci-systemd-hook: forged` is not' \
+hi annotation-newline 0 i-ann-newlin 'warning: ignoring the annotation `oci-systemd-hook`: `enabled\\x0aoci-systemd-hook: forged` is not' \
     "$(sj "$(state i-ann-newline 0 "$NB" '.annotations = {"oci-systemd-hook": "enabled\noci-systemd-hook: forged"}')")"
 hi annotation-empty 0 i-ann-empty 'warning: ignoring the annotation `oci-systemd-hook`: `` is not enabled or disabled' \
     "$(sj "$(state i-ann-empty 0 "$NB" '.annotations = {"oci-systemd-hook": ""}')")"
@@ -384,7 +386,7 @@ uc uuid-bad-nonhex-id "$BADUUID" "$id" "$(printf %s "$id" | sha256sum | cut -c1-
 id=$(hexid); uc annotation-maybe 'ignoring the annotation `oci-systemd-hook`: `maybe` is not enabled or disabled$' \
     "$id" 0123456789abcdef0123456789abcdef \
     "$(setuuid '"0123456789abcdef0123456789abcdef"') | .annotations = {\"oci-systemd-hook\": \"maybe\"}"
-id=$(hexid); uc annotation-cgroup-bogus 'ignoring the annotation oci-systemd-hook.cgroup `v3\?x` \(none, v1, unified or auto\)$' \
+id=$(hexid); uc annotation-cgroup-bogus 'ignoring the annotation oci-systemd-hook.cgroup `v3\\x0ax` \(none, v1, unified or auto\)$' \
     "$id" 0123456789abcdef0123456789abcdef \
     "$(setuuid '"0123456789abcdef0123456789abcdef"') | .annotations = {\"oci-systemd-hook.cgroup\": \"v3\nx\"}"
 
