@@ -396,6 +396,7 @@ EOF
     normal_boot timeout
 }
 
+e2e_own_host "$@"
 e2e_init
 [[ -x $REAL_HOOK ]] || { fail "the hook $REAL_HOOK is built"; e2e_done; }
 e2e_image bookworm >/dev/null

@@ -176,6 +176,7 @@ run_cases() {
         test -z "$left"
 }
 
+e2e_own_host "$@"
 e2e_init
 if [[ ${1:-} == --v2 ]]; then
     # sub-run, started below through e2e_v2
