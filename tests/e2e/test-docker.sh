@@ -245,7 +245,8 @@ if dk run -d -t --name logs --runtime systemd --cgroupns private -e oci-systemd-
     dk exec logs sh -c "echo osh-marker-$UID_ | systemd-cat -t osh-test" >/dev/null 2>&1 || true
     got=no
     for _ in $(seq 1 50); do
-        if dk logs logs 2>&1 | grep -q "osh-test.*osh-marker-$UID_"; then got=yes; break; fi
+        # grep without -q: an early exit would SIGPIPE docker logs (pipefail)
+        if dk logs logs 2>&1 | grep "osh-test.*osh-marker-$UID_" >/dev/null; then got=yes; break; fi
         sleep 0.2
     done
     e2e_check "a unit's output (systemd-cat) appears in docker logs (got $got)" test "$got" = yes
@@ -261,7 +262,7 @@ if dk run -d --name nologs --runtime systemd --cgroupns private "osh-$UID_/bookw
     dk exec nologs sh -c "echo osh-marker-$UID_ | systemd-cat -t osh-test" >/dev/null 2>&1 || true
     sleep 1
     e2e_check "by default a unit's output stays in the journal" \
-        eval '! dk logs nologs 2>&1 | grep -q "osh-marker-$UID_"'
+        eval '! dk logs nologs 2>&1 | grep "osh-marker-$UID_" >/dev/null'
     stop "docker without unit logs" nologs
 fi
 dk rm -f nologs >/dev/null 2>&1 || true
