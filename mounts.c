@@ -384,7 +384,7 @@ static int link_journal_host(struct apply_ctx *ctx, hook_error_t *err)
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        bool unified;
+        bool unified, payload;
         int r;
 
         if (p->os_release && !(ctx->os_release = read_host_file("/etc/os-release")))
@@ -424,14 +424,15 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
          * (not even one a controller toggle creates later) is writable
          * from inside.  The child's own limits can only lower the
          * parent's (cgroup-v2.rst, "Model of Delegation"). */
-        if (unified && (r = open_payload(ctx, true, err)) < 0)
+        payload = unified && p->cg_payload;
+        if (payload && (r = open_payload(ctx, true, err)) < 0)
                 return r;
         if (unified && (r = set_cgroup_caps(ctx, err)) < 0)
                 return r;
-        ctx->cg_clone = clone_tree(ctx->cg_dirfd, "", unified, err);
+        ctx->cg_clone = clone_tree(ctx->cg_dirfd, "", payload, err);
         if (ctx->cg_clone < 0)
                 return hook_error_prefix(err, "cloning the container's cgroup");
-        if (unified) {
+        if (payload) {
                 ctx->cg_payload_clone = clone_tree(ctx->cg_payload, "", false, err);
                 if (ctx->cg_payload_clone < 0)
                         return hook_error_prefix(err, "cloning the payload cgroup");
@@ -962,10 +963,46 @@ static void enable_controllers(int dirfd)
                         }
 }
 
+/* Without a cgroup namespace (no payload): every writable interface file
+ * of the runtime's cgroup but the delegated ones gets a read-only bind of
+ * itself.  Residual risk: a file a controller toggle creates later is not
+ * covered (README, Security). */
+static int protect_limit_files(struct apply_ctx *ctx, struct undo *u, int hostdir, int mounted, hook_error_t *err)
+{
+        _cleanup_close_ int dfd = openat(hostdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (dfd < 0 || !(d = fdopendir(dfd)))
+                return hook_error_set(err, errno, "listing the cgroup: %s", strerror(errno));
+        dfd = -EBADF;
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_close_ int clone = -EBADF, target = -EBADF;
+                struct stat st;
+
+                if (de->d_name[0] == '.' || cg_delegated_file(de->d_name))
+                        continue;
+                if (fstatat(mounted, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+                    !(st.st_mode & 0222))
+                        continue;
+                target = openat(mounted, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (target < 0)
+                        continue;
+                if (fs_is_mount_root(target, ""))
+                        continue;
+                clone = clone_tree(mounted, de->d_name, true, err);
+                r = clone < 0 ? clone : attach(ctx, u, clone, target, de->d_name, err);
+        }
+        closedir(d);
+        return r;
+}
+
+
 static int apply_cgroup(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        bool unified = ctx->cgroup == CG_ACT_UNIFIED;
+        bool unified = ctx->cgroup == CG_ACT_UNIFIED, payload = unified && p->cg_payload;
         const char *dest = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/systemd";
         _cleanup_close_ int target = -EBADF, inner = -EBADF;
         int r;
@@ -978,16 +1015,18 @@ static int apply_cgroup(struct apply_ctx *ctx, struct undo *u, hook_error_t *err
         target = open_dir_in_root(ctx->rootfd, dest, FS_NO_SYMLINKS, err);
         if (target < 0)
                 return target;
-        if (unified) {
+        if (payload) {
                 if ((r = write_pid(ctx->cg_payload, "cgroup.procs", ctx->pid)) < 0)
                         return hook_error_set(err, -r, "moving the container into its payload cgroup: %s",
                                               strerror(-r));
                 ctx->cg_moved = true;
         }
-        if (p->userns && (r = chown_cgroup(unified ? ctx->cg_payload : ctx->cg_dirfd, p, err)) < 0)
+        if (p->userns && (r = chown_cgroup(payload ? ctx->cg_payload : ctx->cg_dirfd, p, err)) < 0)
                 return r;
         if ((r = attach(ctx, u, ctx->cg_clone, target, dest, err)) < 0 || !unified)
                 return r;
+        if (!payload)
+                return protect_limit_files(ctx, u, ctx->cg_dirfd, ctx->cg_clone, err);
         inner = openat(ctx->cg_clone, CG_PAYLOAD, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (inner < 0)
                 return hook_error_set(err, errno, "the payload cgroup in the bind: %s", strerror(errno));
@@ -1075,7 +1114,7 @@ int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
         undo_run(&u, r < 0);
         if (r >= 0) {
                 ctx->committed = true;
-                if (ctx->cgroup == CG_ACT_UNIFIED)
+                if (ctx->cg_payload >= 0)
                         enable_controllers(ctx->cg_dirfd);
         }
         return r;

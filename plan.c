@@ -320,6 +320,10 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
                 warn(ret, "%s", "oci-systemd-hook.link-journal: the spec mounts /var/log/journal; not linking");
                 ret->link_journal = false;
         }
+        /* Without a cgroup namespace systemd builds its tree at its host
+         * path below /sys/fs/cgroup: the runtime's cgroup must be the
+         * writable root there, its limit files covered one by one. */
+        ret->cg_payload = ret->cgroup == CG_ACT_UNIFIED && c->has_cgroupns;
         if (ret->cgroup == CG_ACT_UNIFIED) {
                 ret->cg_max_descendants = plan_cap(in, ret, "cgroup-max-descendants", CG_MAX_DESCENDANTS_DEFAULT);
                 ret->cg_max_depth = plan_cap(in, ret, "cgroup-max-depth", CG_MAX_DEPTH_DEFAULT);
@@ -405,7 +409,12 @@ void plan_dump(const struct plan *p, FILE *f)
                 fprintf(f, "  cgroup caps: cgroup.max.descendants %s, cgroup.max.depth %s (never raised)\n",
                         p->cg_max_descendants ? num(p->cg_max_descendants, d1) : "off",
                         p->cg_max_depth ? num(p->cg_max_depth, d2) : "off");
-        fprintf(f, "  cgroup: %s\n", cg_action_name(p->cgroup));
+        if (p->cgroup == CG_ACT_UNIFIED && !p->cg_payload)
+                fprintf(f, "  cgroup: bind the container's own cgroup2 directory read-write at /sys/fs/cgroup, "
+                        "its limit files read-only one by one (no cgroup namespace: no payload child; a file a "
+                        "later controller toggle creates is not covered)\n");
+        else
+                fprintf(f, "  cgroup: %s\n", cg_action_name(p->cgroup));
         if (p->userns)
                 fprintf(f, "  user namespace: owner %u:%u for the tmpfs mounts, machine-id and cgroup\n",
                         (unsigned)p->uid, (unsigned)p->gid);

@@ -65,6 +65,7 @@ struct plan {
         bool link_journal;          /* the journal persists on the host (--journal-root) */
         bool terminal;              /* ... which is a terminal: /dev/console */
         unsigned long cg_max_descendants, cg_max_depth;   /* caps on the runtime's cgroup; 0: off */
+        bool cg_payload;            /* unified: run in a payload child (needs a cgroup namespace) */
         bool userns;                /* chown what we create to the mapped root */
         uid_t uid;
         gid_t gid;

@@ -170,12 +170,13 @@ boot() {
 }
 
 # scope_check LABEL NAME: systemd's init.scope is at the root of the
-# container's cgroup (unified: /sys/fs/cgroup, v1: /sys/fs/cgroup/systemd).
+# container's cgroup (unified: in the payload child, /sys/fs/cgroup/payload;
+# v1: /sys/fs/cgroup/systemd).
 scope_check() {
     local got
     got=$(pexec "$2" find /sys/fs/cgroup -maxdepth 9 -type d -name init.scope | tr '\n' ' ') || got=error
     e2e_check "$1: systemd's init.scope at the root of the container's cgroup (got: $got)" \
-        eval '[[ $got == "/sys/fs/cgroup/init.scope " || $got == "/sys/fs/cgroup/systemd/init.scope " ]]'
+        eval '[[ $got == "/sys/fs/cgroup/payload/init.scope " || $got == "/sys/fs/cgroup/systemd/init.scope " ]]'
 }
 
 # scope_inside_check LABEL NAME: without a cgroup namespace, systemd's
