@@ -42,6 +42,7 @@ PER=8 # inotify instances per container the hook assumes (hostlimits.h)
 WRAP=$_E2E_DIR/hostile-hookwrap.sh
 INOTIFY=/proc/sys/fs/inotify
 
+e2e_own_host "$@"
 e2e_init
 e2e_require_hook
 e2e_image bookworm >/dev/null

@@ -160,6 +160,13 @@ static char *make_exe(const char *dir, const char *name, const char *script)
         return p;
 }
 
+static bool same_file(const char *x, const char *y)
+{
+        struct stat a, b;
+
+        return stat(x, &a) == 0 && stat(y, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 START_TEST(test_resolve)
 {
         _cleanup_free_ char *d = tu_mkdtemp(), *a = tu_join(d, "a"), *b = tu_join(d, "b"), *self = NULL,
@@ -176,9 +183,14 @@ START_TEST(test_resolve)
         ck_assert_int_gt(n, 0);
         buf[n] = '\0';
         self = tu_join(a, "runc");
+        /* Under valgrind readlink(/proc/self/exe) names this program but
+         * stat(/proc/self/exe), which the wrapper compares, is valgrind:
+         * "ourselves" cannot be shown there. */
+        if (!same_file("/proc/self/exe", buf))
+                return;
         ck_assert_int_eq(symlink(buf, self), 0);
         exe = make_exe(b, "runc", "#!/bin/sh\n");
-        make_exe(d, "rel/runc", "#!/bin/sh\n");
+        free(make_exe(d, "rel/runc", "#!/bin/sh\n"));
         ck_assert_int_eq(chdir(d), 0);
         path = tu_printf("rel::.:%s:%s", a, b);
         ck_assert_ok(runtime_resolve("runc", path, &got, &err), &err);
