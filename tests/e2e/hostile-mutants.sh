@@ -235,9 +235,9 @@ fi
 
 if mutant payload-ro '
 s = open("mounts.c").read()
-a = "ctx->cg_clone = clone_tree(ctx->cg_dirfd, \"\", unified, err);"
+a = "ctx->cg_clone = clone_tree(ctx->cg_dirfd, \"\", payload, err);"
 assert a in s
-open("mounts.c", "w").write(s.replace(a, a.replace("unified", "false")))'; then
+open("mounts.c", "w").write(s.replace(a, a.replace("payload, err", "false, err")))'; then
     run payload-ro test-boundary.sh '^hugetlb-toggle-runc$' fail 'hugetlb-toggle-runc: .*the limit .*stays'
 fi
 
