@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 
+#include "fsutil.h"
 #include "mountinfo.h"
 #include "nsenter.h"
 
@@ -127,6 +130,7 @@ int ns_join(struct ns_target *t, hook_error_t *err)
         return 0;
 }
 
+/* What the process's own mount namespace has at the rootfs path. */
 struct init_scan {
         const char *rootfs;
         size_t rootfs_len;
@@ -148,10 +152,22 @@ static int init_scan_cb(const struct mountinfo_entry *e, void *userdata, hook_er
         return 0;
 }
 
+static int open_beneath(int dirfd, const char *path)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+
+        return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
 int ns_check_init(const struct ns_target *t, const char *rootfs, dev_t dev, ino_t ino, bool want_proc,
                   bool *ret_running, hook_error_t *err)
 {
+        _cleanup_close_ int root = -EBADF, top = -EBADF, proc = -EBADF;
         struct init_scan s = { .rootfs = rootfs, .rootfs_len = strlen(rootfs) };
+        struct statfs sfs;
         char path[64];
         struct stat st;
         int r;
@@ -163,10 +179,28 @@ int ns_check_init(const struct ns_target *t, const char *rootfs, dev_t dev, ino_
                 *ret_running = true;
                 return alive(t, err);
         }
-        (void)snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t->pid);
-        r = mountinfo_foreach_path(path, init_scan_cb, &s, err);
-        if (r < 0)
-                return hook_error_prefix(err, "container process %d", (int)t->pid);
+        /* Through the process's root the walk sees its mount namespace:
+         * the rootfs must be a mount there, with procfs mounted on its
+         * /proc, as runtimes make them.  A host process with a namespace
+         * of its own (PrivateTmp=) has neither.  No mount table is read
+         * when that shows them: the cost does not grow with the node's
+         * mounts. */
+        root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return hook_error_set(err, errno, "container process %d: %s: %s", (int)t->pid, path,
+                                      strerror(errno));
+        top = rootfs[1] ? open_beneath(root, rootfs + 1) : -EBADF;
+        s.root_mount = top >= 0 && fs_is_mount_root(top, "");
+        proc = top >= 0 ? open_beneath(top, "proc") : -EBADF;
+        s.proc_mount = proc >= 0 && fs_is_mount_root(proc, "") && fstatfs(proc, &sfs) == 0 &&
+                       sfs.f_type == PROC_SUPER_MAGIC;
+        if (!s.root_mount || (want_proc && !s.proc_mount)) {
+                /* not visible that way (stacked mounts): the namespace's
+                 * mount table has the last word */
+                (void)snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t->pid);
+                if ((r = mountinfo_foreach_path(path, init_scan_cb, &s, err)) < 0)
+                        return hook_error_prefix(err, "container process %d", (int)t->pid);
+        }
         if ((r = alive(t, err)) < 0)
                 return r;
         if (!s.root_mount || (want_proc && !s.proc_mount))
