@@ -5,10 +5,10 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 
 #include "cgroup.h"
+#include "fsutil.h"
 #include "json.h"
 #include "mountinfo.h"
 
@@ -202,7 +202,7 @@ static int open_beneath(const char *target, const char *rel, unsigned long magic
 
         if (mfd < 0)
                 return hook_error_set(err, errno, "open `%s`: %s", target, strerror(errno));
-        fd = (int)syscall(SYS_openat2, mfd, rel, &how, sizeof(how));
+        fd = fs_openat2(mfd, rel, &how);
         if (fd < 0)
                 return hook_error_set(err, errno, "open cgroup `%s/%.200s`: %s", target, rel, strerror(errno));
         if (fstatfs(fd, &sfs) < 0 || (unsigned long)sfs.f_type != magic) {

@@ -91,7 +91,7 @@ void fs_set_mkdir_owner(uid_t uid, gid_t gid)
         mkdir_gid = gid;
 }
 
-static int sys_openat2(int dirfd, const char *path, struct open_how *how)
+int fs_openat2(int dirfd, const char *path, struct open_how *how)
 {
 #ifdef SYS_openat2
         return (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
@@ -324,7 +324,7 @@ static int open_in_root(int rootfd, const char *path, unsigned flags, hook_error
 
         if (!(flags & FS_WALK_ONLY) && !fs_force_walk) {
                 do
-                        fd = sys_openat2(rootfd, path, &how);
+                        fd = fs_openat2(rootfd, path, &how);
                 while (fd < 0 && (errno == EAGAIN || errno == EINTR));
                 if (fd >= 0) {
                         if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {

@@ -60,6 +60,9 @@ extern bool fs_force_walk;
 /* NAME in DIRFD ("" for DIRFD itself) is the root of a mount (statx
  * STATX_ATTR_MOUNT_ROOT, Linux 5.8); never follows a symlink. */
 bool fs_is_mount_root(int dirfd, const char *name);
+struct open_how;
+/* openat2(2); -1 with errno ENOSYS where the headers lack it. */
+int fs_openat2(int dirfd, const char *path, struct open_how *how);
 /* The mount id of NAME in DIRFD ("" for DIRFD itself); -errno. */
 int fs_mount_id(int dirfd, const char *name, uint64_t *ret);
 void fs_boundary_add(struct fs_boundary *b, uint64_t id);

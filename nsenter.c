@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/pidfd.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 
 #include "fsutil.h"
@@ -159,7 +158,7 @@ static int open_beneath(int dirfd, const char *path)
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
 
-        return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        return fs_openat2(dirfd, path, &how);
 }
 
 int ns_check_init(const struct ns_target *t, const char *rootfs, dev_t dev, ino_t ino, bool want_proc,
