@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 
@@ -442,15 +443,58 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
 
 /* ---------------------------------------------------------------- apply */
 
+/* A node hide_host_ttys() removed from the runtime's /dev. */
+struct hidden_node {
+        char name[NAME_MAX + 1];
+        struct stat st;
+        int clone;                  /* a bind-mounted node: its detached clone */
+};
+
 /* What mounts_apply() did, to undo on failure. */
 struct undo {
         struct fs_created created;
         int mounts[PLAN_MAX_TMPFS + 4];
         size_t n_mounts;
+        int made_ro[16];            /* runtime mounts made read-only */
+        size_t n_made_ro;
+        int devfd;                  /* /dev, where hidden nodes go back */
+        struct hidden_node *hidden;
+        size_t n_hidden;
 };
+
+static void restore_node(int devfd, struct hidden_node *h)
+{
+        _cleanup_close_ int fd = -EBADF;
+
+        if (h->clone < 0) {
+                if (mknodat(devfd, h->name, h->st.st_mode, h->st.st_rdev) == 0)
+                        (void)fchownat(devfd, h->name, h->st.st_uid, h->st.st_gid, AT_SYMLINK_NOFOLLOW);
+                return;
+        }
+        fd = openat(devfd, h->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                (void)move_mount(h->clone, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        closep(&h->clone);
+}
 
 static void undo_run(struct undo *u, bool failed)
 {
+        struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+
+        while (u->n_hidden > 0) {
+                struct hidden_node *h = &u->hidden[--u->n_hidden];
+                if (failed)
+                        restore_node(u->devfd, h);
+                closep(&h->clone);
+        }
+        free(u->hidden);
+        closep(&u->devfd);
+        while (u->n_made_ro > 0) {
+                int fd = u->made_ro[--u->n_made_ro];
+                if (failed)
+                        (void)mount_setattr(fd, "", AT_EMPTY_PATH, &rw, sizeof(rw));
+                (void)close(fd);
+        }
         while (u->n_mounts > 0) {
                 char path[64];
                 int fd = u->mounts[--u->n_mounts];
@@ -999,6 +1043,156 @@ static int protect_limit_files(struct apply_ctx *ctx, struct undo *u, int hostdi
 }
 
 
+/* ----------------------------------------------------------- privileged */
+
+static bool in_tree(const char *rel, const char *top)
+{
+        return streq(rel, top) || under(rel, top);
+}
+
+static bool mount_readonly(int fd)
+{
+        struct statvfs sv;
+        return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/* /sys and what the runtime mounted below it, read-only; the cgroup
+ * mounts stay as apply_cgroup() made them (the container's own).  Flags
+ * of mounts of the container's namespace (mount_setattr, not a remount):
+ * no superblock changes, no other namespace sees it. */
+static int readonly_sys(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+{
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        size_t i;
+
+        if (!ctx->plan->readonly_sys)
+                return 0;
+        for (i = 0; i < ctx->n_sub; i++) {
+                const char *rel = ctx->sub[i];
+                int fd;
+
+                if (!in_tree(rel, "/sys") || in_tree(rel, "/sys/fs/cgroup") || (i > 0 && streq(rel, ctx->sub[i - 1])))
+                        continue;
+                fd = fs_open_in_root(ctx->rootfd, rel, FS_NO_SYMLINKS, NULL);
+                if (fd < 0 || !fs_is_mount_root(fd, "") || mount_readonly(fd) ||
+                    u->n_made_ro >= ELEMENTSOF(u->made_ro)) {
+                        closep(&fd);
+                        continue;
+                }
+                if (mount_setattr(fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+                        int e = errno;
+                        (void)close(fd);
+                        return hook_error_set(err, e, "making `%s` read-only: %s", rel, strerror(e));
+                }
+                u->made_ro[u->n_made_ro++] = fd;
+        }
+        return 0;
+}
+
+/* /proc/sys read-only (as nspawn), a read-only bind of itself on the
+ * container's own procfs; /proc/sys/net stays writable with a network
+ * namespace of the container's own.  Before the boot ID, which binds a
+ * file below it. */
+static int readonly_proc_sys(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+{
+        _cleanup_close_ int sys = -EBADF, net = -EBADF, clone = -EBADF, netclone = -EBADF;
+        uint64_t id = 0;
+        int r;
+
+        if (!ctx->plan->readonly_sys)
+                return 0;
+        sys = fs_open_in_root(ctx->rootfd, "/proc/sys", FS_NO_SYMLINKS, NULL);
+        if (sys < 0 || fs_mount_id(sys, "", &id) < 0 || id != ctx->proc_mnt_id || !ctx->proc_mnt_id) {
+                warn(ctx, "%s", "/proc/sys left as it is: not on the container's own procfs");
+                return 0;
+        }
+        if (mount_readonly(sys))
+                return 0;
+        if (ctx->plan->netns) {
+                net = openat(sys, "net", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (net >= 0 && (netclone = clone_tree(net, "", false, err)) < 0)
+                        return netclone;
+        }
+        clone = clone_tree(sys, "", true, err);
+        if (clone < 0)
+                return clone;
+        if ((r = attach(ctx, u, clone, sys, "/proc/sys", err)) < 0 || netclone < 0)
+                return r;
+        closep(&net);
+        net = fs_open_in_root(ctx->rootfd, "/proc/sys/net", FS_NO_SYMLINKS, err);
+        return net < 0 ? net : attach(ctx, u, netclone, net, "/proc/sys/net", err);
+}
+
+/* The runtime's /dev, when it is a tmpfs of the container's own (not
+ * shared, the spec's fresh tmpfs): the host's VT, vcs and console nodes
+ * removed, so no getty and no udev rule reaches the host's screen.  A
+ * node the runtime bind-mounted (user namespaces) is unmounted first. */
+static int hide_node(struct undo *u, int dev, const char *name, const struct stat *st, uint64_t dev_mnt,
+                     hook_error_t *err)
+{
+        _cleanup_close_ int node = openat(dev, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct hidden_node *h;
+        uint64_t id = 0;
+        char path[64];
+
+        if (node < 0 || fs_mount_id(node, "", &id) < 0)
+                return hook_error_set(err, errno, "/dev/%s: %s", name, strerror(errno));
+        u->hidden = xrealloc(u->hidden, (u->n_hidden + 1) * sizeof(*u->hidden));
+        h = &u->hidden[u->n_hidden];
+        (void)snprintf(h->name, sizeof(h->name), "%s", name);
+        h->st = *st;
+        h->clone = -EBADF;
+        if (id != dev_mnt) {
+                h->clone = open_tree(dev, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+                (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", node);
+                if (h->clone < 0 || umount2(path, MNT_DETACH) < 0) {
+                        int e = errno;
+                        closep(&h->clone);
+                        return hook_error_set(err, e, "unmounting /dev/%s: %s", name, strerror(e));
+                }
+        }
+        u->n_hidden++;
+        if (unlinkat(dev, name, 0) < 0)
+                return hook_error_set(err, errno, "removing /dev/%s: %s", name, strerror(errno));
+        return 0;
+}
+
+static int hide_host_ttys(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+{
+        _cleanup_close_ int dev = -EBADF, list = -EBADF;
+        struct statfs sfs;
+        struct dirent *de;
+        uint64_t id = 0;
+        DIR *d;
+        int r = 0;
+
+        if (!ctx->plan->hide_ttys)
+                return 0;
+        dev = fs_open_in_root(ctx->rootfd, "/dev", FS_NO_SYMLINKS, NULL);
+        if (dev < 0 || !ctx->plan->spec_dev_tmpfs || !fs_is_mount_root(dev, "") || fstatfs(dev, &sfs) < 0 ||
+            sfs.f_type != TMPFS_MAGIC || fs_mount_id(dev, "", &id) < 0 || is_shared(ctx, id)) {
+                warn(ctx, "%s", "not hiding the host's VTs: /dev is not a tmpfs of the container's own");
+                return 0;
+        }
+        list = openat(dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (list < 0 || !(d = fdopendir(list)))
+                return hook_error_set(err, errno, "listing /dev: %s", strerror(errno));
+        list = -EBADF;
+        u->devfd = fcntl(dev, F_DUPFD_CLOEXEC, 3);
+        while (r >= 0 && (de = readdir(d))) {
+                struct stat st;
+
+                if (de->d_type != DT_CHR && de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (fstatat(dev, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
+                    !plan_host_vt_node(major(st.st_rdev), minor(st.st_rdev)))
+                        continue;
+                r = hide_node(u, dev, de->d_name, &st, id, err);
+        }
+        closedir(d);
+        return r;
+}
+
 static int apply_cgroup(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
@@ -1079,6 +1273,8 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
         r = apply_all_tmpfs(ctx, u, &fds, err);
         if (r >= 0 && p->run_host && fds.run >= 0 && (r = write_run_host(ctx, u, fds.run, &host, err)) < 0)
                 r = hook_error_prefix(err, "/run/host");
+        if (r >= 0 && (r = readonly_proc_sys(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "/proc/sys");
         if (r >= 0 && (r = apply_boot_id(ctx, u, host, err)) < 0)
                 r = hook_error_prefix(err, "boot ID");
         if (r >= 0 && (r = write_logs(ctx, u, fds.run, host, err)) < 0)
@@ -1087,6 +1283,10 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
                 r = hook_error_prefix(err, "journal");
         if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "cgroup");
+        if (r >= 0 && (r = readonly_sys(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "/sys");
+        if (r >= 0 && (r = hide_host_ttys(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "host VTs");
         /* Last: on a writable rootfs it replaces a file of the image. */
         if (r >= 0 && (r = apply_machine_id(ctx, u, fds.run, err)) < 0)
                 r = hook_error_prefix(err, "machine-id");
@@ -1101,7 +1301,7 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        struct undo u = {};
+        struct undo u = { .devfd = -EBADF };
         int r;
 
         if (p->userns)

@@ -290,6 +290,59 @@ static void plan_capabilities(const struct oci_config *c, struct plan *p)
                 "218/CAPABILITIES), CAP_SETUID, CAP_SETGID (dbus)", where, missing);
 }
 
+/* A node of the host's virtual consoles: a getty on one runs on the
+ * host's screen (systemd's getty@tty1 starts when /dev/tty0 exists), and
+ * the vcs nodes read and write it.  /dev/console 5:1 is the host's
+ * console, not the runtime's pty. */
+bool plan_host_vt_node(unsigned major, unsigned minor)
+{
+        return (major == 4 && minor < 64) || major == 7 || (major == 5 && minor == 1);
+}
+
+static bool host_vt_device(yajl_val d, const char **ret_path)
+{
+        yajl_val path = json_obj_get(d, "path"), type = json_obj_get(d, "type"), major = json_obj_get(d, "major"),
+                 minor = json_obj_get(d, "minor");
+
+        if (!path || path->type != yajl_t_string || !type || type->type != yajl_t_string ||
+            !streq(type->u.string, "c") || !major || !YAJL_IS_INTEGER(major) || !minor || !YAJL_IS_INTEGER(minor) ||
+            major->u.number.i < 0 || minor->u.number.i < 0 || major->u.number.i > UINT32_MAX ||
+            minor->u.number.i > UINT32_MAX)
+                return false;
+        if (!plan_host_vt_node((unsigned)major->u.number.i, (unsigned)minor->u.number.i))
+                return false;
+        *ret_path = path->u.string;
+        return true;
+}
+
+/* Docker's and podman's --privileged: every capability, /sys and the
+ * cgroups writable, every host device.  systemd there would run udev on
+ * the host's devices (systemd-udevd runs when /sys is writable), apply
+ * the image's sysctl.d to the host's kernel (systemd-sysctl, /proc/sys),
+ * and start gettys on the host's VTs (systemd issue 37709).  Not a
+ * security boundary: a privileged container can undo all of it. */
+static void plan_privileged(const struct plan_input *in, struct plan *p)
+{
+        const struct oci_config *c = in->config;
+        yajl_val caps = json_obj_get(json_obj_get(c->tree, "process"), "capabilities"),
+                 devices = json_obj_get(json_obj_get(c->tree, "linux"), "devices");
+        const struct oci_mount *sys = spec_mount(c, "/sys");
+        bool admin = !caps || caps->type != yajl_t_object || cap_listed(json_obj_get(caps, "bounding"), "CAP_SYS_ADMIN");
+        bool sys_rw = sys && !sys->readonly;
+        size_t i;
+
+        for (i = 0; devices && devices->type == yajl_t_array && i < devices->u.array.len && !p->host_vt; i++)
+                (void)host_vt_device(devices->u.array.values[i], &p->host_vt);
+        p->privileged = admin && (sys_rw || p->host_vt);
+        p->netns = c->has_netns;
+        p->spec_dev_tmpfs = spec_mounts_type(c, "/dev", "tmpfs");
+        p->readonly_sys = plan_feature(in, p, "readonly-sys", p->privileged && sys_rw);
+        p->hide_ttys = plan_feature(in, p, "hide-host-ttys", p->privileged && p->host_vt);
+        if (p->host_vt && !p->hide_ttys)
+                warn(p, "linux.devices gives the host's console `%.64s`: systemd may start a getty on it; "
+                        FEATURE_PREFIX "hide-host-ttys=true hides it", p->host_vt);
+}
+
 int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
 {
         const struct oci_config *c = in->config;
@@ -344,6 +397,7 @@ int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err)
         if (!c->has_cgroupns && ret->cgroup != CG_ACT_NONE)
                 warn(ret, "%s", "no cgroup namespace: systemd will see its full host cgroup path");
         plan_capabilities(c, ret);
+        plan_privileged(in, ret);
         return 0;
 }
 
@@ -415,6 +469,12 @@ void plan_dump(const struct plan *p, FILE *f)
                         "later controller toggle creates is not covered)\n");
         else
                 fprintf(f, "  cgroup: %s\n", cg_action_name(p->cgroup));
+        if (p->privileged || p->readonly_sys || p->hide_ttys)
+                fprintf(f, "  privileged: %s\n", p->privileged ? "yes (CAP_SYS_ADMIN with a writable /sys or the host's VTs)" : "no");
+        fprintf(f, "  /sys: %s\n", p->readonly_sys ? (p->netns ? "read-only but for /sys/fs/cgroup; /proc/sys read-only but for /proc/sys/net"
+                                                               : "read-only but for /sys/fs/cgroup; /proc/sys read-only")
+                                                : "as the spec mounts it");
+        fprintf(f, "  host VTs: %s\n", p->hide_ttys ? "tty0-63, vcs*, console 5:1 removed from /dev (tmpfs)" : "as the spec gives them");
         if (p->userns)
                 fprintf(f, "  user namespace: owner %u:%u for the tmpfs mounts, machine-id and cgroup\n",
                         (unsigned)p->uid, (unsigned)p->gid);

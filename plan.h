@@ -66,6 +66,16 @@ struct plan {
         bool terminal;              /* ... which is a terminal: /dev/console */
         unsigned long cg_max_descendants, cg_max_depth;   /* caps on the runtime's cgroup; 0: off */
         bool cg_payload;            /* unified: run in a payload child (needs a cgroup namespace) */
+        /* Privileged containers (CAP_SYS_ADMIN with a writable /sys or the
+         * host's VT devices): what would let the container's systemd act
+         * on the host by accident (udev triggering the host's devices,
+         * systemd-sysctl, gettys on the host's VTs) is taken away. */
+        bool privileged;
+        bool readonly_sys;          /* /sys read-only but for its cgroup mounts; /proc/sys too */
+        bool netns;                 /* ... /proc/sys/net stays writable: the container's own */
+        bool hide_ttys;             /* the host's VT, vcs and console nodes removed from /dev */
+        bool spec_dev_tmpfs;        /* ... which is the spec's fresh tmpfs */
+        const char *host_vt;        /* a host VT node the spec gives, for the warning */
         bool userns;                /* chown what we create to the mapped root */
         uid_t uid;
         gid_t gid;
@@ -90,6 +100,7 @@ struct plan_input {
  * reading the rootfs through in->rootfd for detection. */
 int plan_build(const struct plan_input *in, struct plan *ret, hook_error_t *err);
 bool plan_has_work(const struct plan *p);
+bool plan_host_vt_node(unsigned major, unsigned minor);
 void plan_dump(const struct plan *p, FILE *f);
 
 #endif

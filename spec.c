@@ -191,6 +191,20 @@ static int parse_root(struct oci_config *c, hook_error_t *err)
         return r < 0 ? r : 0;
 }
 
+static int parse_mount_options(yajl_val m, struct oci_mount *om, hook_error_t *err)
+{
+        yajl_val arr = NULL;
+        size_t i;
+        int r = json_get_array(m, "options", "mounts[].options", &arr, err);
+
+        for (i = 0; r > 0 && i < arr->u.array.len; i++) {
+                yajl_val o = arr->u.array.values[i];
+                if (o->type == yajl_t_string && (streq(o->u.string, "ro") || streq(o->u.string, "rw")))
+                        om->readonly = streq(o->u.string, "ro");
+        }
+        return r < 0 ? r : 0;
+}
+
 static int parse_mounts(struct oci_config *c, hook_error_t *err)
 {
         yajl_val arr = NULL;
@@ -212,7 +226,8 @@ static int parse_mounts(struct oci_config *c, hook_error_t *err)
                         r = hook_error_set(err, EINVAL, "`mounts[%zu].destination` is missing", i);
                 if (r < 0 ||
                     json_get_string(m, "type", "mounts[].type", &om->type, err) < 0 ||
-                    json_get_string(m, "source", "mounts[].source", &om->source, err) < 0)
+                    json_get_string(m, "source", "mounts[].source", &om->source, err) < 0 ||
+                    parse_mount_options(m, om, err) < 0)
                         return -EINVAL;
         }
         return 0;
@@ -271,6 +286,8 @@ static int parse_namespaces(struct oci_config *c, yajl_val linux_, hook_error_t 
                         c->has_cgroupns = true;
                 else if (streq(type, "mount"))
                         c->has_mntns = true;
+                else if (streq(type, "network"))
+                        c->has_netns = true;
         }
         return 0;
 }

@@ -31,6 +31,7 @@ struct oci_mount {
         const char *destination;
         const char *type;
         const char *source;
+        bool readonly;            /* options: the last of ro/rw is ro */
 };
 
 struct id_map {
@@ -52,7 +53,7 @@ struct oci_config {
         size_t n_annotations;
         const char *cgroups_path;
         const char *mount_label;
-        bool has_userns, has_cgroupns, has_mntns;
+        bool has_userns, has_cgroupns, has_mntns, has_netns;
         struct id_map *uid_maps, *gid_maps;
         size_t n_uid_maps, n_gid_maps;
 };

@@ -18,9 +18,17 @@
 #                it; a restart adds a boot); off by default;
 #   kmsg         a warning of a hook that succeeds is in the kernel log;
 #   logs         with oci-systemd-hook.logs=true (off by default) a unit's
-#                output reaches the runtime's stdout FIFO.
+#                output reaches the runtime's stdout FIFO;
+#   privileged   a --privileged config (every capability the machine has,
+#                /sys, /proc/sys and the cgroups writable, every host device
+#                as Docker passes them): it boots running with /sys and
+#                /proc/sys read-only inside (/sys/fs/cgroup and /proc/sys/net
+#                writable), no host VT, vcs or console node in /dev, no udevd
+#                and no getty on tty1; the host's /sys, /proc/sys and /dev
+#                unchanged; both off with the annotation / the environment.
 #
 #   tests/e2e/test-interface.sh                 # as root, about 1 min
+#   OSH_IC_CASES='privileged logs' tests/e2e/test-interface.sh   # those cases only
 set -euo pipefail
 HOOK=${HOOK:-$(cd "$(dirname "$0")/../.." && pwd)/oci-systemd-hook}
 export HOOK
@@ -211,13 +219,81 @@ journal_case() {
     ic_end "$rt" nojournal
 }
 
+# What --privileged gives (Docker, podman): every capability this machine
+# has (it lacks CAP_SYS_RESOURCE), /sys and the cgroups writable, no masked
+# or read-only paths, every host character device but the console (as
+# runc's HostDevices()), the devices cgroup open.
+privileged_jq() {
+    local caps devs f
+    caps=$(capsh --decode="$(awk '/^CapBnd/ { print $2 }' /proc/self/status)" |
+        sed 's/^[^=]*=//' | tr 'a-z,' 'A-Z\n' | jq -R . | jq -sc .)
+    devs=$(for f in /dev/*; do
+        [[ -c $f && ! -L $f && $f != /dev/console ]] || continue
+        printf '{"path":"%s","type":"c","major":%d,"minor":%d,"fileMode":%d,"uid":0,"gid":0}\n' \
+            "$f" "0x$(stat -c %t "$f")" "0x$(stat -c %T "$f")" "$((8#$(stat -c %a "$f")))"
+    done | jq -sc .)
+    PRIV_ARGS=(--argjson caps "$caps" --argjson devs "$devs")
+    PRIV_JQ='.process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+        | .mounts |= map(if .destination == "/sys" or .destination == "/sys/fs/cgroup"
+                         then .options |= map(select(. != "ro")) else . end)
+        | .linux.devices = $devs
+        | .linux.resources = {devices: [{allow: true, access: "rwm"}]}
+        | .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+}
+
+mount_opts() { # [PID] MOUNTPOINT: the options of the top mount there
+    awk -v m="$2" '$5 == m { o = $6 } END { print o }' "/proc/${1:-self}/mountinfo"
+}
+
+host_mounts() { # the host's /sys, /proc/sys, /dev lines, and its VT nodes
+    awk '$5 ~ "^/(sys|proc|dev)($|/)" { print $5, $6 }' /proc/self/mountinfo | sort
+    ls -l /dev/tty0 /dev/tty1 /dev/vcs /dev/console 2>&1
+}
+
+privileged_case() {
+    local rt=$1 pid before n
+    privileged_jq
+    before=$(host_mounts)
+    if ic_start "$rt" priv "$PRIV_JQ" "${PRIV_ARGS[@]}"; then
+        pid=$(e2e_pid "$rt" "$rt-priv")
+        e2e_check "$rt/privileged: /sys is read-only inside ($(mount_opts "$pid" /sys))" \
+            eval '[[ $(mount_opts "$pid" /sys) == ro,* ]]'
+        e2e_check "$rt/privileged: its own cgroup stays writable ($(mount_opts "$pid" /sys/fs/cgroup/payload))" \
+            eval '[[ $(mount_opts "$pid" /sys/fs/cgroup/payload) == rw,* ]]'
+        e2e_check "$rt/privileged: /proc/sys is read-only, /proc/sys/net writable" \
+            eval '[[ $(mount_opts "$pid" /proc/sys) == ro,* && $(mount_opts "$pid" /proc/sys/net) == rw,* ]]'
+        e2e_check "$rt/privileged: no host VT, vcs or console node in /dev" \
+            eval '! e2e_exec "$rt" "$rt-priv" sh -c "ls -d /dev/tty[0-9]* /dev/vcs* 2>/dev/null" | grep . >/dev/null'
+        e2e_check "$rt/privileged: the other host devices are there (/dev/fuse, /dev/kmsg, /dev/null)" \
+            e2e_exec "$rt" "$rt-priv" test -c /dev/fuse -a -c /dev/kmsg -a -c /dev/null
+        n=$(e2e_exec "$rt" "$rt-priv" systemctl is-active systemd-udevd.service getty@tty1.service 2>&1 | sort -u | tr '\n' ' ') || true
+        e2e_check "$rt/privileged: neither udevd nor a getty on tty1 runs ($n)" test "$n" = "inactive "
+        e2e_check "$rt/privileged: the host's VTs are there, its /proc/sys writable" \
+            test -c /dev/tty0 -a -c /dev/tty1 -a -w /proc/sys/kernel/domainname
+    fi
+    ic_end "$rt" priv
+    e2e_check "$rt/privileged: the host's /sys, /proc and /dev mounts and VT nodes unchanged" \
+        test "$(host_mounts)" = "$before"
+    # off: the annotation for /sys, the environment for the VTs (udevd,
+    # the gettys masked: with /sys writable they would act on the host)
+    if ic_start "$rt" priv-off "$PRIV_JQ"'
+            | .annotations["oci-systemd-hook.readonly-sys"] = "false"
+            | .process.env += ["oci-systemd-hook.hide-host-ttys=false"]
+            | .process.args += ["systemd.mask=systemd-udevd.service", "systemd.mask=systemd-udev-trigger.service",
+                                "systemd.mask=getty@tty1.service"]' "${PRIV_ARGS[@]}"; then
+        pid=$(e2e_pid "$rt" "$rt-priv-off")
+        e2e_check "$rt/privileged: off: /sys writable, /dev/tty0 there" \
+            eval '[[ $(mount_opts "$pid" /sys) == rw,* ]] && e2e_exec "$rt" "$rt-priv-off" test -c /dev/tty0'
+    fi
+    ic_end "$rt" priv-off
+}
+
+# OSH_IC_CASES="privileged logs": only those cases
 cases() {
-    journal_case "$1"
-    kmsg_case "$1"
-    logs_case "$1"
-    os_release_case "$1"
-    boot_id_case "$1"
-    caps_case "$1"
+    local c
+    for c in ${OSH_IC_CASES:-privileged journal kmsg logs os_release boot_id caps}; do
+        "${c}_case" "$1"
+    done
 }
 
 e2e_each_runtime cases "$@"

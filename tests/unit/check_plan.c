@@ -576,6 +576,78 @@ START_TEST(test_capabilities_not_systemd)
 }
 END_TEST
 
+/* ---- privileged containers -------------------------------------------------------------- */
+#define ADMIN_CAPS CAPS3(PODMAN_CAPS ",\"CAP_SYS_ADMIN\"", PODMAN_CAPS, PODMAN_CAPS)
+#define SYS_RW "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"rw\"]}"
+#define SYS_RO "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"ro\"]}"
+#define SYS_RO_RW "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"ro\",\"rw\"]}"
+#define DEV_TMPFS "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}"
+#define DEVICES(d) "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"cgroup\"}],\"devices\":[" d "]"
+#define TTY0 "{\"path\":\"/dev/tty0\",\"type\":\"c\",\"major\":4,\"minor\":0}"
+#define TTY1_AS_X "{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":4,\"minor\":1}"
+#define VCS "{\"path\":\"/dev/vcs\",\"type\":\"c\",\"major\":7,\"minor\":0}"
+#define CONSOLE "{\"path\":\"/dev/console\",\"type\":\"c\",\"major\":5,\"minor\":1}"
+#define TTYS0 "{\"path\":\"/dev/ttyS0\",\"type\":\"c\",\"major\":4,\"minor\":64}"
+#define FUSE "{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}"
+#define TTY0_BLOCK "{\"path\":\"/dev/tty0\",\"type\":\"b\",\"major\":4,\"minor\":0}"
+static const struct {
+        const char *process, *mounts, *linux_, *annotations, *env;
+        bool privileged, readonly_sys, hide_ttys;
+        const char *warning;
+} privileged[] = {
+        /* podman's default: neither */
+        { CAPS3(PODMAN_CAPS, PODMAN_CAPS, PODMAN_CAPS), SYS_RW, NULL, NULL, NULL, false, false, false, NULL },
+        /* CAP_SYS_ADMIN alone (a read-only /sys, no host VTs): nothing */
+        { ADMIN_CAPS, SYS_RO, NULL, NULL, NULL, false, false, false, NULL },
+        { ADMIN_CAPS, SYS_RW, NULL, NULL, NULL, true, true, false, NULL },
+        /* the last of ro/rw counts */
+        { ADMIN_CAPS, SYS_RO_RW, NULL, NULL, NULL, true, true, false, NULL },
+        /* no process.capabilities: every one */
+        { NULL, SYS_RW "," DEV_TMPFS, DEVICES(FUSE "," TTY0), NULL, NULL, true, true, true, NULL },
+        { ADMIN_CAPS, SYS_RO, DEVICES(TTY0), NULL, NULL, true, false, true, NULL },
+        /* by number, not by name */
+        { ADMIN_CAPS, SYS_RO, DEVICES(TTY1_AS_X), NULL, NULL, true, false, true, NULL },
+        { ADMIN_CAPS, SYS_RO, DEVICES(VCS), NULL, NULL, true, false, true, NULL },
+        { ADMIN_CAPS, SYS_RO, DEVICES(CONSOLE), NULL, NULL, true, false, true, NULL },
+        /* a serial line, a block device: not a VT */
+        { ADMIN_CAPS, SYS_RO, DEVICES(TTYS0 "," TTY0_BLOCK "," FUSE), NULL, NULL, false, false, false, NULL },
+        /* a VT without CAP_SYS_ADMIN: the user's choice, a warning */
+        { CAPS3(PODMAN_CAPS, PODMAN_CAPS, PODMAN_CAPS), SYS_RW, DEVICES(TTY0), NULL, NULL, false, false, false,
+          "linux.devices gives the host's console `/dev/tty0`: systemd may start a getty on it;" },
+        /* switches: annotation and environment, either way */
+        { ADMIN_CAPS, SYS_RW, DEVICES(TTY0), "\"oci-systemd-hook.readonly-sys\":\"false\"", NULL, true, false, true,
+          NULL },
+        { ADMIN_CAPS, SYS_RW, DEVICES(TTY0), NULL, "\"oci-systemd-hook.hide-host-ttys=no\"", true, true, false,
+          "linux.devices gives the host's console `/dev/tty0`" },
+        { CAPS3(PODMAN_CAPS, PODMAN_CAPS, PODMAN_CAPS), SYS_RW, DEVICES(TTY0),
+          "\"oci-systemd-hook.hide-host-ttys\":\"true\",\"oci-systemd-hook.readonly-sys\":\"yes\"", NULL, false, true,
+          true, NULL },
+};
+
+START_TEST(test_privileged)
+{
+        struct parts pt = { .process = privileged[_i].process, .mounts = privileged[_i].mounts,
+                            .linux_ = privileged[_i].linux_, .annotations = privileged[_i].annotations,
+                            .env = privileged[_i].env };
+        struct built b;
+        _cleanup_free_ char *out = NULL;
+
+        build(&pt, &b);
+        ck_assert_int_eq(b.plan.privileged, privileged[_i].privileged);
+        ck_assert_int_eq(b.plan.readonly_sys, privileged[_i].readonly_sys);
+        ck_assert_int_eq(b.plan.hide_ttys, privileged[_i].hide_ttys);
+        if (privileged[_i].warning)
+                ck_assert_warning(&b.plan, privileged[_i].warning);
+        else
+                ck_assert_msg(!has_warning(&b.plan, "host's console"), "unexpected warning");
+        out = dump(&b.plan);
+        ck_assert_ptr_nonnull(strstr(out, privileged[_i].readonly_sys ? "/sys: read-only but for /sys/fs/cgroup"
+                                                                      : "/sys: as the spec mounts it"));
+        ck_assert_ptr_nonnull(strstr(out, privileged[_i].hide_ttys ? "host VTs: tty0-63" : "host VTs: as the spec"));
+        built_done(&b);
+}
+END_TEST
+
 /* ---- SELinux mount label ----------------------------------------------------------------- */
 START_TEST(test_mount_label)
 {
@@ -669,7 +741,8 @@ static Suite *plan_suite(void)
                  TU_TEST(test_userns_unmapped), TU_LOOP(test_cgroup, cgroups),
                  TU_LOOP(test_cgroupns_warning, cgroupns), TU_LOOP_N(test_mount_label, 2),
                  TU_LOOP(test_not_systemd, not_systemd), TU_LOOP(test_capabilities, caps),
-                 TU_TEST(test_capabilities_not_systemd), TU_TEST(test_many_warnings));
+                 TU_TEST(test_capabilities_not_systemd), TU_TEST(test_many_warnings),
+                 TU_LOOP(test_privileged, privileged));
         TU_TCASE(s, "machine-id", 30, TU_LOOP(test_from_container_id, from_ids),
                  TU_LOOP(test_sha256, sha_vectors), TU_LOOP(test_normalise, normalise));
         return s;
