@@ -971,7 +971,7 @@ static int apply_boot_id(struct apply_ctx *ctx, struct undo *u, int hostfd, hook
                 return 0;
         target = fs_open_in_root(ctx->rootfd, path, FS_NO_SYMLINKS, err);
         if (target < 0 || fstatfs(target, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC ||
-            fs_mount_id(target, "", &id) < 0 || id != ctx->proc_mnt_id) {
+            fs_mount_id(target, "", &id) < 0 || (id != ctx->proc_mnt_id && id != ctx->proc_sys_mnt_id)) {
                 /* not the container's own procfs: leave it */
                 warn(ctx, "no fresh boot ID: `%s` is not on the container's procfs", path);
                 return 0;
@@ -1116,8 +1116,11 @@ static int readonly_proc_sys(struct apply_ctx *ctx, struct undo *u, hook_error_t
         clone = clone_tree(sys, "", true, err);
         if (clone < 0)
                 return clone;
-        if ((r = attach(ctx, u, clone, sys, "/proc/sys", err)) < 0 || netclone < 0)
+        if ((r = attach(ctx, u, clone, sys, "/proc/sys", err)) < 0)
                 return r;
+        (void)fs_mount_id(clone, "", &ctx->proc_sys_mnt_id);   /* the boot ID goes on it */
+        if (netclone < 0)
+                return 0;
         closep(&net);
         net = fs_open_in_root(ctx->rootfd, "/proc/sys/net", FS_NO_SYMLINKS, err);
         return net < 0 ? net : attach(ctx, u, netclone, net, "/proc/sys/net", err);
@@ -1157,7 +1160,24 @@ static int hide_node(struct undo *u, int dev, const char *name, const struct sta
         return 0;
 }
 
-static int hide_host_ttys(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+/* Whatever /dev holds: no getty on a VT (getty@.service, autovt@ its
+ * alias, starts when /dev/tty0 exists), a drop-in on our /run. */
+static int no_vt_gettys(struct apply_ctx *ctx, int runfd, hook_error_t *err)
+{
+        _cleanup_close_ int dir = -EBADF;
+
+        if (runfd < 0)
+                return 0;
+        dir = mkdirs_at(runfd, "systemd/system/getty@.service.d", ctx->plan, err);
+        if (dir < 0)
+                return dir;
+        return fs_write_file_at(dir, "50-oci-systemd-hook.conf",
+                                "# oci-systemd-hook (oci-systemd-hook.hide-host-ttys): the VTs are the host's\n"
+                                "[Unit]\nConditionVirtualization=!container\n",
+                                0444, owner_uid(ctx->plan), owner_gid(ctx->plan), err);
+}
+
+static int hide_host_ttys(struct apply_ctx *ctx, struct undo *u, int runfd, hook_error_t *err)
 {
         _cleanup_close_ int dev = -EBADF, list = -EBADF;
         struct statfs sfs;
@@ -1168,6 +1188,8 @@ static int hide_host_ttys(struct apply_ctx *ctx, struct undo *u, hook_error_t *e
 
         if (!ctx->plan->hide_ttys)
                 return 0;
+        if ((r = no_vt_gettys(ctx, runfd, err)) < 0)
+                return r;
         dev = fs_open_in_root(ctx->rootfd, "/dev", FS_NO_SYMLINKS, NULL);
         if (dev < 0 || !ctx->plan->spec_dev_tmpfs || !fs_is_mount_root(dev, "") || fstatfs(dev, &sfs) < 0 ||
             sfs.f_type != TMPFS_MAGIC || fs_mount_id(dev, "", &id) < 0 || is_shared(ctx, id)) {
@@ -1285,7 +1307,7 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
                 r = hook_error_prefix(err, "cgroup");
         if (r >= 0 && (r = readonly_sys(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "/sys");
-        if (r >= 0 && (r = hide_host_ttys(ctx, u, err)) < 0)
+        if (r >= 0 && (r = hide_host_ttys(ctx, u, fds.run, err)) < 0)
                 r = hook_error_prefix(err, "host VTs");
         /* Last: on a writable rootfs it replaces a file of the image. */
         if (r >= 0 && (r = apply_machine_id(ctx, u, fds.run, err)) < 0)

@@ -46,6 +46,7 @@ struct apply_ctx {
         char *cg_path;
         char cg_caps_old[2][32];    /* max.descendants, max.depth before the hook */
         uint64_t proc_mnt_id;       /* procfs at ROOTFS/proc */
+        uint64_t proc_sys_mnt_id;   /* our read-only bind of its /proc/sys (privileged) */
         char *os_release;           /* the host's, to copy to /run/host */
         char *boot_id;              /* a fresh uuid, "...\n" */
         const char *logs_to;        /* journald's TTYPath, NULL: no forwarding */

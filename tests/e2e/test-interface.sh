@@ -264,6 +264,9 @@ privileged_case() {
             eval '[[ $(mount_opts "$pid" /proc/sys) == ro,* && $(mount_opts "$pid" /proc/sys/net) == rw,* ]]'
         e2e_check "$rt/privileged: no host VT, vcs or console node in /dev" \
             eval '! e2e_exec "$rt" "$rt-priv" sh -c "ls -d /dev/tty[0-9]* /dev/vcs* 2>/dev/null" | grep . >/dev/null'
+        n=$(e2e_exec "$rt" "$rt-priv" cat /proc/sys/kernel/random/boot_id 2>&1) || true
+        e2e_check "$rt/privileged: a fresh boot ID below the read-only /proc/sys ($n)" \
+            eval '[[ $n =~ ^[0-9a-f-]{36}$ && $n != "$HOST_BOOT_ID" ]]'
         e2e_check "$rt/privileged: the other host devices are there (/dev/fuse, /dev/kmsg, /dev/null)" \
             e2e_exec "$rt" "$rt-priv" test -c /dev/fuse -a -c /dev/kmsg -a -c /dev/null
         n=$(e2e_exec "$rt" "$rt-priv" systemctl is-active systemd-udevd.service getty@tty1.service 2>&1 | sort -u | tr '\n' ' ') || true
@@ -286,6 +289,34 @@ privileged_case() {
             eval '[[ $(mount_opts "$pid" /sys) == rw,* ]] && e2e_exec "$rt" "$rt-priv-off" test -c /dev/tty0'
     fi
     ic_end "$rt" priv-off
+    # /dev a bind of a directory of the host's (-v /dev:/dev): its nodes
+    # are the host's, never removed; the hook says so in the kernel log
+    local fake=$E2E_TMP/fakedev-$rt got=no
+    mkdir -p "$fake"
+    mknod "$fake/tty0" c 4 0
+    mknod "$fake/vcs" c 7 0
+    # what runc and crun expect in a /dev they do not make
+    mknod -m 666 "$fake/null" c 1 3
+    mknod -m 666 "$fake/zero" c 1 5
+    mknod -m 666 "$fake/urandom" c 1 9
+    mknod -m 666 "$fake/random" c 1 8
+    mknod -m 666 "$fake/full" c 1 7
+    mknod -m 666 "$fake/tty" c 5 0
+    if ic_start "$rt" priv-devbind "$PRIV_JQ"'
+            | .mounts |= map(if .destination == "/dev"
+                             then {destination: "/dev", type: "bind", source: $fake, options: ["rbind", "nosuid"]}
+                             else . end)' "${PRIV_ARGS[@]}" --arg fake "$fake"; then
+        for _ in $(seq 1 20); do
+            if dmesg 2>/dev/null | grep "${rt}-priv-de[a-z]*: warning: not hiding the host's VTs: /dev is not a tmpfs" >/dev/null; then got=yes; break; fi
+            sleep 0.1
+        done
+        e2e_check "$rt/privileged: /dev a bind of the host's: the kernel log says the VTs stay (got $got)" \
+            test "$got" = yes
+    fi
+    ic_end "$rt" priv-devbind
+    e2e_check "$rt/privileged: /dev a bind of the host's: the host's tty0 and vcs are still there" \
+        test -c "$fake/tty0" -a -c "$fake/vcs"
+    rm -rf "$fake"
 }
 
 # OSH_IC_CASES="privileged logs": only those cases
