@@ -267,6 +267,38 @@ if dk run -d --name nologs --runtime systemd --cgroupns private "osh-$UID_/bookw
 fi
 dk rm -f nologs >/dev/null 2>&1 || true
 
+# ---------------------------------------------------------------- privileged
+
+# What --privileged grants, spelled out (with --privileged Docker 20.10 asks
+# runc for CAP_SYS_RESOURCE, which this machine lacks, whatever --cap-drop
+# says): every other capability, system paths unconfined, the host's VTs
+# and vcs as devices.  The hook keeps them out of /dev; it boots.
+BOOT_T0=$(_e2e_now)
+if dk run -d --name priv --runtime systemd --cgroupns private --cap-add ALL --cap-drop SYS_RESOURCE \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
+    --device /dev/tty0 --device /dev/tty1 --device /dev/vcs --device /dev/fuse \
+    "osh-$UID_/bookworm" >/dev/null 2>"$D/run-priv.err"; then
+    boot "docker, privileged spelled out" priv || true
+    got=$(dk exec priv sh -c 'ls -d /dev/tty[0-9]* /dev/vcs* 2>/dev/null | wc -l; test -c /dev/fuse && echo fuse' 2>&1) ||
+        got=error
+    e2e_check "docker, privileged: no host VT or vcs node in /dev, /dev/fuse there (got ${got//$'\n'/ })" \
+        test "$got" = $'0\nfuse'
+    e2e_check "docker, privileged: the host's /dev/tty0 and /dev/tty1 are still there" test -c /dev/tty0 -a -c /dev/tty1
+    dk rm -f priv >/dev/null 2>&1 || true
+else
+    fail "docker run, privileged spelled out: $(head -c 300 "$D/run-priv.err")"
+fi
+# the same, -e oci-systemd-hook.hide-host-ttys=false: tty0 stays
+if dk run -d --name priv-off --runtime systemd --cgroupns private --cap-add ALL --cap-drop SYS_RESOURCE \
+    -e oci-systemd-hook.hide-host-ttys=false --device /dev/tty0 \
+    "osh-$UID_/bookworm" >/dev/null 2>"$D/run-priv-off.err"; then
+    e2e_check "docker, privileged, -e oci-systemd-hook.hide-host-ttys=false: /dev/tty0 stays" \
+        dk exec priv-off test -c /dev/tty0
+else
+    fail "docker run, privileged, hide-host-ttys=false: $(head -c 300 "$D/run-priv-off.err")"
+fi
+dk rm -f priv-off >/dev/null 2>&1 || true
+
 # ---------------------------------------------------------------- opt-out, non-systemd
 
 dk run -d --name off --runtime systemd --cgroupns private -e oci-systemd-hook=disabled \
