@@ -108,3 +108,14 @@ int write_all(int fd, const void *data, size_t len)
         }
         return 0;
 }
+
+char *str_trim(char *s)
+{
+        char *e;
+
+        s += strspn(s, " \t");
+        e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                *--e = '\0';
+        return s;
+}

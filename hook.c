@@ -16,6 +16,7 @@
 #include "mounts.h"
 #include "nsenter.h"
 #include "plan.h"
+#include "predict.h"
 #include "runtime.h"
 #include "spec.h"
 
@@ -198,6 +199,12 @@ static int cmd_explain(const char *bundle)
         printf("bundle: %s\nrootfs: %s%s\nhost cgroups: %s\n", abs, rootfs, rootfd < 0 ? " (not readable)" : "",
                cg_host_mode_name(cg_detect_host_mode()));
         plan_dump(&p, stdout);
+        if (plan_has_work(&p)) {
+                struct prediction pr;
+
+                predict_build(&c, &p, rootfd, &pr);
+                predict_dump(&pr, stdout);
+        }
         hl_inotify_explain(stdout);
         spec_config_done(&c);
         return EXIT_OK;
@@ -286,7 +293,14 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                         log_warning("%s", p.warnings[i]);
         }
         if (r >= 0 && plan_has_work(&p)) {
+                struct prediction pr;
                 char w[512];
+
+                /* the config's predictions only: reading the image's
+                 * units is explain's, not worth the start time */
+                predict_build(&c, &p, -1, &pr);
+                for (i = 0; i < pr.n; i++)
+                        log_warning("predicted failure: %s", pr.lines[i]);
 
                 if (hl_inotify_warning(w, sizeof(w)))
                         log_warning("%s", w);

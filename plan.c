@@ -248,18 +248,6 @@ static void plan_cgroup(const struct plan_input *in, struct plan *p)
  * from the bounding set); without CAP_SETUID or CAP_SETGID dbus fails. */
 static const char *const systemd_caps[] = { "CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID" };
 
-static bool cap_listed(yajl_val set, const char *cap)
-{
-        size_t i;
-
-        if (!set || set->type != yajl_t_array)
-                return false;
-        for (i = 0; i < set->u.array.len; i++)
-                if (set->u.array.values[i]->type == yajl_t_string && streq(set->u.array.values[i]->u.string, cap))
-                        return true;
-        return false;
-}
-
 /* A warning when process.capabilities leaves PID 1 without what systemd
  * needs.  No process.capabilities: the runtime drops nothing.  A set
  * missing from it is empty (runc, crun). */
@@ -274,7 +262,7 @@ static void plan_capabilities(const struct oci_config *c, struct plan *p)
                 return;
         for (i = 0; i < ELEMENTSOF(systemd_caps); i++)
                 for (j = 0; j < ELEMENTSOF(sets); j++)
-                        if (!cap_listed(json_obj_get(caps, sets[j]), systemd_caps[i])) {
+                        if (!spec_cap_listed(json_obj_get(caps, sets[j]), systemd_caps[i])) {
                                 strcat(strcat(missing, missing[0] ? " " : ""), systemd_caps[i]);
                                 break;
                         }
@@ -282,7 +270,7 @@ static void plan_capabilities(const struct oci_config *c, struct plan *p)
                 return;
         for (j = 0; j < ELEMENTSOF(sets); j++)
                 for (i = 0; i < ELEMENTSOF(systemd_caps); i++)
-                        if (!cap_listed(json_obj_get(caps, sets[j]), systemd_caps[i])) {
+                        if (!spec_cap_listed(json_obj_get(caps, sets[j]), systemd_caps[i])) {
                                 strcat(strcat(where, where[0] ? ", " : ""), sets[j]);
                                 break;
                         }
@@ -327,7 +315,7 @@ static void plan_privileged(const struct plan_input *in, struct plan *p)
         yajl_val caps = json_obj_get(json_obj_get(c->tree, "process"), "capabilities"),
                  devices = json_obj_get(json_obj_get(c->tree, "linux"), "devices");
         const struct oci_mount *sys = spec_mount(c, "/sys");
-        bool admin = !caps || caps->type != yajl_t_object || cap_listed(json_obj_get(caps, "bounding"), "CAP_SYS_ADMIN");
+        bool admin = !caps || caps->type != yajl_t_object || spec_cap_listed(json_obj_get(caps, "bounding"), "CAP_SYS_ADMIN");
         bool sys_rw = sys && !sys->readonly;
         size_t i;
 

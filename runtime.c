@@ -189,30 +189,19 @@ bool runtime_kill_wants_translation(const struct runtime_args *a)
 
 /* ---- configuration ------------------------------------------------------ */
 
-static char *trim(char *s)
-{
-        char *e;
-
-        s += strspn(s, " \t");
-        e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                *--e = '\0';
-        return s;
-}
-
 static int conf_line(char *line, const char *file, unsigned lineno, struct runtime_conf *c, hook_error_t *err)
 {
         char *eq, *key, *value, **slot;
 
-        line = trim(line);
+        line = str_trim(line);
         if (!line[0] || line[0] == '#')
                 return 0;
         eq = strchr(line, '=');
         if (!eq)
                 return hook_error_set(err, EINVAL, "`%s` line %u: expected KEY = VALUE", file, lineno);
         *eq = '\0';
-        key = trim(line);
-        value = trim(eq + 1);
+        key = str_trim(line);
+        value = str_trim(eq + 1);
         if (streq(key, "runtime"))
                 slot = &c->runtime;
         else if (streq(key, "hook"))

@@ -465,3 +465,29 @@ char *spec_rootfs_path(const struct oci_config *c, const char *bundle)
         (void)sprintf(p, "%s/%s", bundle, c->root_path);
         return path_clean(p);
 }
+
+bool spec_cap_listed(yajl_val set, const char *cap)
+{
+        size_t i;
+
+        if (!set || set->type != yajl_t_array)
+                return false;
+        for (i = 0; i < set->u.array.len; i++)
+                if (set->u.array.values[i]->type == yajl_t_string && streq(set->u.array.values[i]->u.string, cap))
+                        return true;
+        return false;
+}
+
+bool spec_cap_granted(const struct oci_config *c, const char *cap)
+{
+        static const char *const sets[] = { "bounding", "effective", "permitted" };
+        yajl_val caps = json_obj_get(json_obj_get(c->tree, "process"), "capabilities");
+        size_t i;
+
+        if (!caps || caps->type != yajl_t_object)
+                return true;
+        for (i = 0; i < ELEMENTSOF(sets); i++)
+                if (!spec_cap_listed(json_obj_get(caps, sets[i]), cap))
+                        return false;
+        return true;
+}

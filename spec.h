@@ -85,6 +85,13 @@ const char *spec_env_get(const char *const *env, size_t n, const char *name, siz
 /* Maps container uid/gid 0 to the host; returns false without a mapping. */
 bool spec_host_root(const struct oci_config *c, uid_t *ret_uid, gid_t *ret_gid);
 
+/* CAP is named in the capability set SET (a JSON array). */
+bool spec_cap_listed(yajl_val set, const char *cap);
+/* PID 1 has CAP: it is in process.capabilities' bounding, effective and
+ * permitted sets (a missing set is empty, as runc and crun read it), or
+ * there is no process.capabilities (the runtime drops nothing). */
+bool spec_cap_granted(const struct oci_config *c, const char *cap);
+
 /* Rootfs path as the runtime uses it: root.path, relative to the bundle. */
 char *spec_rootfs_path(const struct oci_config *c, const char *bundle);
 /* The same with symlinks resolved, as the runtime mounts it. */

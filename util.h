@@ -46,6 +46,8 @@ bool streq_ptr(const char *a, const char *b);
 /* qsort() comparator for an array of strings. */
 int strcmp_ptrs(const void *a, const void *b);
 char *xstrdup(const char *s);
+/* S without leading blanks and trailing blanks or CR (in place). */
+char *str_trim(char *s);
 /* write(2) until done; 0 or -errno (-EIO for a zero-length write). */
 int write_all(int fd, const void *data, size_t len);
 void *xmalloc(size_t n);

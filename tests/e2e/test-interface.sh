@@ -25,7 +25,11 @@
 #                /proc/sys read-only inside (/sys/fs/cgroup and /proc/sys/net
 #                writable), no host VT, vcs or console node in /dev, no udevd
 #                and no getty on tty1; the host's /sys, /proc/sys and /dev
-#                unchanged; both off with the annotation / the environment.
+#                unchanged; both off with the annotation / the environment;
+#   predict      (runc) seccomp denies mount to a PID 1 with CAP_SYS_ADMIN:
+#                the units `explain` predicts to fail are exactly those
+#                `systemctl --failed` lists, and the hook logs the
+#                config's prediction to the kernel log.
 #
 #   tests/e2e/test-interface.sh                 # as root, about 1 min
 #   OSH_IC_CASES='privileged logs' tests/e2e/test-interface.sh   # those cases only
@@ -319,10 +323,47 @@ privileged_case() {
     rm -rf "$fake"
 }
 
+# predict: explain's predicted failures against a real boot
+predict_case() {
+    local rt=$1 want got st kmsg=no
+    [[ $rt == runc ]] || return 0
+    B=$E2E_TMP/$rt-predict
+    e2e_bundle "$B" bookworm stage=createRuntime
+    jq '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])
+        | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+                            syscalls: [{names: ["mount"], action: "SCMP_ACT_ERRNO", errnoRet: 1}]}' \
+        "$B/config.json" >"$B/c.json"
+    mv "$B/c.json" "$B/config.json"
+    "$HOOK" explain "$B" >"$B/explain.txt" 2>&1 || true
+    # the unit lists end the "seccomp denies mount" lines, after the last ": "
+    want=$(sed -n 's/^  seccomp denies mount.*: //p' "$B/explain.txt" | tr -d ' ' | tr ',' '\n' | sort | xargs)
+    e2e_check "$rt/predict: explain names logind (226/NAMESPACE) and the credential units (got: $want)" \
+        eval '[[ " $want " == *" systemd-logind.service "* && " $want " == *" systemd-sysusers.service "* ]]'
+    if e2e_start "$rt" "$B" "$rt-predict"; then
+        e2e_wait_running "$rt" "$rt-predict" 30 >/dev/null || true
+        got=$(e2e_exec "$rt" "$rt-predict" systemctl --failed --no-legend --plain --no-pager 2>&1 |
+            awk '{ print $1 }' | sort | xargs) || true
+        e2e_check "$rt/predict: the failed units are the predicted ones (failed: $got; predicted: $want)" \
+            test "$got" = "$want"
+        st=$(e2e_exec "$rt" "$rt-predict" systemctl show -P ExecMainStatus systemd-logind.service 2>&1) || true
+        e2e_check "$rt/predict: logind exited 226/NAMESPACE (got $st)" test "$st" = 226
+        for _ in $(seq 1 20); do
+            if dmesg 2>/dev/null | grep "${rt}-predict: warning: predicted failure: seccomp denies mount" >/dev/null; then
+                kmsg=yes
+                break
+            fi
+            sleep 0.1
+        done
+        e2e_check "$rt/predict: the hook's prediction is in the kernel log (got $kmsg)" test "$kmsg" = yes
+    fi
+    ic_end "$rt" predict
+}
+
+
 # OSH_IC_CASES="privileged logs": only those cases
 cases() {
     local c
-    for c in ${OSH_IC_CASES:-privileged journal kmsg logs os_release boot_id caps}; do
+    for c in ${OSH_IC_CASES:-privileged predict journal kmsg logs os_release boot_id caps}; do
         "${c}_case" "$1"
     done
 }

@@ -11,6 +11,7 @@ UNIT_TESTS = \
 	tests/unit/check_spec \
 	tests/unit/check_detect \
 	tests/unit/check_plan \
+	tests/unit/check_predict \
 	tests/unit/check_misc \
 	tests/unit/check_copyup \
 	tests/unit/check_runtime \
@@ -33,6 +34,10 @@ tests_unit_check_detect_LDADD = $(UNIT_LIBS)
 tests_unit_check_plan_SOURCES = tests/unit/check_plan.c tests/unit/testutil.h
 tests_unit_check_plan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_plan_LDADD = $(UNIT_LIBS)
+
+tests_unit_check_predict_SOURCES = tests/unit/check_predict.c tests/unit/testutil.h
+tests_unit_check_predict_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_predict_LDADD = $(UNIT_LIBS)
 
 tests_unit_check_misc_SOURCES = tests/unit/check_misc.c tests/unit/testutil.h
 tests_unit_check_misc_CFLAGS = $(UNIT_CFLAGS)
@@ -60,6 +65,7 @@ EXTRA_DIST += \
 	tests/data/mountinfo-hybrid.txt \
 	tests/data/mountinfo-v1.txt \
 	tests/data/mountinfo-v2.txt \
+	tests/data/seccomp-docker-default.json \
 	tests/data/state-crun.json \
 	tests/data/state-podman.json \
 	tests/data/state-runc.json
