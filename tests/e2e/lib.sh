@@ -581,6 +581,29 @@ e2e_start() {
     fi
 }
 
+# e2e_start_failed LABEL RT BUNDLE: the failed check "LABEL: RT run: <the
+# first error line of the runtime's output>", and that output
+# (BUNDLE/console.log: it carries the hook's stderr); returns 1.
+e2e_start_failed() {
+    local label=$1 rt=$2 b=$3
+    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
+    e2e_log "---- $rt output"
+    sed 's/^/#   /' "$b/console.log" >&2
+    return 1
+}
+
+# e2e_start_checked LABEL RT BUNDLE NAME: e2e_start (its own notes
+# dropped), BOOT_T0 set to when it began (for e2e_boot_ok); a failure is
+# e2e_start_failed (returns 1).
+e2e_start_checked() {
+    local label=$1 rt=$2 b=$3 name=$4
+    BOOT_T0=$(_e2e_now)
+    if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
+        return 0
+    fi
+    e2e_start_failed "$label" "$rt" "$b"
+}
+
 # e2e_status RUNTIME NAME: created/running/stopped/..., or "gone".
 e2e_status() {
     local out

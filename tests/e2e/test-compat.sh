@@ -88,26 +88,23 @@ run_hook() {
     echo "$rc"
 }
 
-# start LABEL RT BUNDLE NAME: e2e_start; a failure is a TAP line with the
-# runtime's output (it carries the hook's stderr).
+# start LABEL RT BUNDLE NAME: e2e_start_checked (lib.sh), retried once
+# when a concurrent test's e2e_rm_cgroup removed the shared /osh-e2e parent
+# between the runtime's mkdir of it and of our child; a container that
+# failed to start is forgotten.
 start() {
-    local label=$1 rt=$2 b=$3 name=$4
+    local rt=$2 b=$3 name=$4
     BOOT_T0=$(_e2e_now)
     if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
         return 0
     fi
-    # a concurrent test's e2e_rm_cgroup may rmdir the shared /osh-e2e
-    # parent between the runtime's mkdir of it and of our child: retry once
     if grep -qi 'cgroup.*osh-e2e.*no such file or directory' "$b/console.log"; then
         e2e_log "$name: cgroup parent removed under us (concurrent test), retrying"
         _e2e_forget "$rt" "$name"
-        BOOT_T0=$(_e2e_now)
-        if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
-            return 0
-        fi
+        e2e_start_checked "$@" && return 0
+    else
+        e2e_start_failed "$1" "$rt" "$b"
     fi
-    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
-    show "$b/console.log" "---- $rt output"
     _e2e_forget "$rt" "$name"
     return 1
 }

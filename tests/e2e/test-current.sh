@@ -139,17 +139,9 @@ snap() {
     } >"$1"
 }
 
-start() {
-    local label=$1 rt=$2 b=$3 name=$4
-    BOOT_T0=$(_e2e_now)
-    if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
-        return 0
-    fi
-    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
-    show "$b/console.log" "---- $rt output"
-    _e2e_forget "$rt" "$name"
-    return 1
-}
+# start LABEL RT BUNDLE NAME: e2e_start_checked (lib.sh); a container that
+# failed to start is forgotten.
+start() { e2e_start_checked "$@" || { _e2e_forget "$2" "$4"; return 1; }; }
 
 cx() { e2e_exec "$@" 2>/dev/null; }
 
