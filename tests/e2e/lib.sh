@@ -911,6 +911,45 @@ e2e_bundle_userns() {
     mv "$dir/config.json.new" "$dir/config.json"
 }
 
+# ---------------------------------------------------------------- README tables
+# (test-compat.sh, test-current.sh: tables kept between markers in README.md)
+
+# e2e_readme_section FILE NAME: the lines of FILE between its
+# <!-- NAME:begin --> and <!-- NAME:end --> markers, blank lines at either
+# end dropped. Returns 1 without both markers.
+e2e_readme_section() {
+    awk -v b="<!-- $2:begin -->" -v e="<!-- $2:end -->" '
+         index($0, e) { f = 1; exit }
+         s { print }
+         index($0, b) { s = 1 }
+         END { exit !(s && f) }' "$1" | sed -e '/./,$!d' | tac | sed -e '/./,$!d' | tac
+    return "${PIPESTATUS[0]}"
+}
+
+# e2e_systemd_label SUITE: "252 (Debian 12)" from the cached image.
+e2e_systemd_label() {
+    local v name
+    v=$(dpkg-query --admindir="$(e2e_image "$1")/var/lib/dpkg" -W -f='${Version}' systemd 2>/dev/null) || v='?'
+    case $1 in
+    bookworm) name='Debian 12' ;;
+    trixie) name='Debian 13' ;;
+    *) name="Debian $1" ;;
+    esac
+    printf '%s (%s)\n' "${v%%.*}" "$name"
+}
+
+# e2e_readme_update FILE NAME TABLE: what is between FILE's NAME markers
+# becomes a blank line, the file TABLE, a blank line.
+e2e_readme_update() {
+    awk -v t="$3" -v b="<!-- $2:begin -->" -v e="<!-- $2:end -->" '
+        index($0, b) { print; print ""
+                       while ((getline l < t) > 0) print l; print ""; skip = 1; next }
+        index($0, e) { skip = 0 }
+        !skip { print }' "$1" >"$1.new"
+    cat "$1.new" >"$1"
+    rm -f "$1.new"
+}
+
 # ================================================================ engines
 # Helpers of the engine tests (test-podman.sh, test-containerd.sh,
 # test-cri.sh, test-install.sh). Nothing above uses them; keep them last.
