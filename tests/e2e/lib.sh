@@ -604,6 +604,47 @@ e2e_start_checked() {
     e2e_start_failed "$label" "$rt" "$b"
 }
 
+# e2e_stop_all TIMEOUT NAME...: signal 37 (SIGRTMIN+3) to every runc
+# container NAME at once, then waits up to TIMEOUT s for all of them to be
+# stopped: the check "K of N stopped on signal 37 (T s)".
+e2e_stop_all() {
+    local timeout=$1 t1 n st stopped=0 deadline
+    shift
+    t1=$(_e2e_now)
+    for n in "$@"; do
+        e2e_rt runc kill "$n" 37 >/dev/null 2>&1 || e2e_log "$n: runc kill 37 failed"
+    done
+    deadline=$(($(date +%s) + timeout))
+    while :; do
+        stopped=0
+        for n in "$@"; do
+            st=$(e2e_status runc "$n")
+            [[ $st == stopped || $st == gone ]] && stopped=$((stopped + 1))
+        done
+        ((stopped == $# || $(date +%s) >= deadline)) && break
+        sleep 0.5
+    done
+    e2e_check "$stopped of $# stopped on signal 37 ($(_e2e_since "$t1") s)" test "$stopped" = "$#"
+}
+
+# e2e_delete_all DIR NAME...: `runc delete` of every container NAME (its
+# bundle DIR/NAME), then the check that none of their cgroups is left in
+# any hierarchy. The containers stay on the cleanup list (_e2e_forget
+# would remove what is left before it can be seen).
+e2e_delete_all() {
+    local dir=$1 n cg mp cgleft=()
+    shift
+    for n in "$@"; do
+        e2e_rt runc delete "$n" >/dev/null 2>&1 || e2e_log "$n: runc delete failed"
+        cg=$(e2e_cgroup_path "$dir/$n")
+        while read -r mp; do
+            [[ -d $mp$cg ]] && cgleft+=("$mp$cg")
+        done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+    done
+    e2e_check "runc delete leaves no cgroup of the $# behind${cgleft[*]:+: ${cgleft[*]:0:3}...}" \
+        test "${#cgleft[@]}" = 0
+}
+
 # e2e_status RUNTIME NAME: created/running/stopped/..., or "gone".
 e2e_status() {
     local out
