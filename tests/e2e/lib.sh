@@ -604,6 +604,33 @@ e2e_start_checked() {
     e2e_start_failed "$label" "$rt" "$b"
 }
 
+# e2e_run_all DIR NAME...: `runc run -d` of every container NAME (bundle
+# DIR/NAME, its output in DIR/NAME/console.log) at once, each put on the
+# cleanup list; sets E2E_RUN_FAILED to how many failed (each noted, with
+# e2e_dump). Waits for all background jobs of the shell.
+e2e_run_all() {
+    local dir=$1 n
+    shift
+    for n in "$@"; do
+        _e2e_containers+=("runc|$n|$dir/$n")
+        (
+            rc=0
+            e2e_rt runc --log "$dir/$n/runtime.log" run -d --bundle "$dir/$n" "$n" \
+                </dev/null >"$dir/$n/console.log" 2>&1 || rc=$?
+            echo "$rc" >"$dir/$n/run.rc"
+        ) &
+    done
+    wait
+    E2E_RUN_FAILED=0
+    for n in "$@"; do
+        if [[ $(cat "$dir/$n/run.rc") != 0 ]]; then
+            E2E_RUN_FAILED=$((E2E_RUN_FAILED + 1))
+            e2e_log "$n: runc run failed"
+            e2e_dump "$dir/$n"
+        fi
+    done
+}
+
 # e2e_stop_all TIMEOUT NAME...: signal 37 (SIGRTMIN+3) to every runc
 # container NAME at once, then waits up to TIMEOUT s for all of them to be
 # stopped: the check "K of N stopped on signal 37 (T s)".

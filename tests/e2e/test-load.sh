@@ -88,26 +88,8 @@ done
 
 # all at once
 t0=$(_e2e_now)
-for i in $(seq "$N"); do
-    b=$E2E_TMP/c$i
-    _e2e_containers+=("runc|c$i|$b")
-    (
-        rc=0
-        e2e_rt runc --log "$b/runtime.log" run -d --bundle "$b" "c$i" \
-            </dev/null >"$b/console.log" 2>&1 || rc=$?
-        echo "$rc" >"$b/run.rc"
-    ) &
-done
-wait
-started=0
-for i in $(seq "$N"); do
-    if [[ $(cat "$E2E_TMP/c$i/run.rc") == 0 ]]; then
-        started=$((started + 1))
-    else
-        e2e_log "c$i: runc run failed"
-        e2e_dump "$E2E_TMP/c$i"
-    fi
-done
+e2e_run_all "$E2E_TMP" "${names[@]}"
+started=$((N - E2E_RUN_FAILED))
 e2e_check "$started of $N containers created and started at once ($(_e2e_since "$t0") s)" \
     test "$started" = "$N"
 

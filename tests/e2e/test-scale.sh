@@ -119,25 +119,8 @@ mkbundle() {
 
 # start_all NAME...: `runc run -d` of all at once; prints how many failed
 start_all() {
-    local n rc fails=0
-    for n in "$@"; do
-        _e2e_containers+=("runc|$n|$W/$n")
-        (
-            rc=0
-            e2e_rt runc --log "$W/$n/runtime.log" run -d --bundle "$W/$n" "$n" \
-                </dev/null >"$W/$n/console.log" 2>&1 || rc=$?
-            echo "$rc" >"$W/$n/run.rc"
-        ) &
-    done
-    wait
-    for n in "$@"; do
-        if [[ $(cat "$W/$n/run.rc") != 0 ]]; then
-            fails=$((fails + 1))
-            e2e_log "$n: runc run failed"
-            e2e_dump "$W/$n"
-        fi
-    done
-    echo "$fails"
+    e2e_run_all "$W" "$@"
+    echo "$E2E_RUN_FAILED"
 }
 
 forget_all() {
