@@ -1325,8 +1325,10 @@ e2e_cri_configure() {
 # _e2e_cri_configure changes no byte of the config or the base spec.
 e2e_cri_configure_again() {
     local sums
+    # shellcheck disable=SC2034  # read by the eval'd check
     sums=$(sha256sum "$D/configured.toml" "$D/cfg-spec.json")
     _e2e_cri_configure "$1" >/dev/null 2>&1 || true
+    # shellcheck disable=SC2016  # eval'd
     e2e_check "configure containerd: a second run changes no byte" \
         eval '[[ $(sha256sum "$D/configured.toml" "$D/cfg-spec.json") == "$sums" ]]'
 }
