@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by test-hostile.sh and test-hostile-input.sh. Source after
-# lib.sh, call hx_init after e2e_init.
+# Helpers shared by test-hostile.sh, test-hostile-input.sh and
+# test-boundary.sh. Source after lib.sh, call hx_init after e2e_init.
 #
 # Host state is judged by hx_snapshot: a canary tree the hostile images
 # point their symlinks at (/var/tmp/osh-canary-XXXX, nobody else touches
@@ -15,6 +15,24 @@
 HX_CANARY=
 # shellcheck disable=SC2034  # used by the scripts that source this
 HX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The settings the scripts' cases share (hostile-mutants.sh sets ONLY's
+# variable by script name as well):
+#   SUITE    the image each case's rootfs overlays
+#   ONLY     an ERE: only the cases whose names match it run (hx_selected,
+#            hx_next); OSH_BOUNDARY_ONLY for test-boundary.sh, else
+#            OSH_HOSTILE_ONLY
+#   idx      the number of the last case hx_next began
+#   T_START  when the script started
+# shellcheck disable=SC2034  # used by the scripts that source this
+SUITE=bookworm
+case ${0##*/} in
+test-boundary.sh) ONLY=${OSH_BOUNDARY_ONLY:-} ;;
+*) ONLY=${OSH_HOSTILE_ONLY:-} ;;
+esac
+idx=0
+# shellcheck disable=SC2034
+T_START=$(_e2e_now)
 # mount points that change under our feet on a shared machine
 # (and automounts: tracefs, debugfs, binfmt_misc)
 HX_MNT_IGNORE='^/tmp/[^/]+(/|$)|^/var/cache/oci-systemd-hook-tests/|^/var/lib/containers/|^/run/(containers|netns|user|libpod|crun|runc)/|^/sys/kernel/(tracing|debug)(/|$)|^/proc/sys/fs/binfmt_misc$'
@@ -44,6 +62,24 @@ hx_init() {
     # canary times in the past, so a rewrite with the same content shows
     touch -d '2001-01-01 00:00:00' "$c"/etc/* "$c"/run/keep "$c"/tmp/keep "$c"/var/log/keep "$c"/bin/systemd
     trap _hx_exit EXIT
+}
+
+# hx_selected NAME...: true unless ONLY (the script's OSH_*_ONLY, an ERE)
+# is set and none of the NAMEs matches it.
+hx_selected() { [[ -z $ONLY ]] || printf '%s\n' "$@" | grep -Eq -e "$ONLY"; }
+
+# hx_next PREFIX NAME: the next case: idx + 1, then false when it is not
+# hx_selected; else sets id (PREFIX, idx and NAME: hx07-NAME), id12 (the
+# container id's first 12 characters, as the hook names it), B (its bundle
+# in $E2E_TMP) and R (B's rootfs).
+hx_next() {
+    idx=$((idx + 1))
+    hx_selected "$2" || return 1
+    id=$(printf '%s%02d-%s' "$1" "$idx" "$2")
+    id12=${id:0:12}
+    B=$E2E_TMP/$id
+    # shellcheck disable=SC2034  # used by the scripts that source this
+    R=$B/rootfs
 }
 
 _hx_exit() {

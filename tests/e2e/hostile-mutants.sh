@@ -121,6 +121,20 @@ build() {
 # mutant NAME PYTHON-PATCH: build NAME when OSH_MUTANTS_ONLY selects it
 mutant() { selected "$1" && build "$1" "$2"; }
 
+# replace_mutant NAME FILE OLD NEW [OLD NEW...]: mutant NAME whose patch
+# replaces each OLD in FILE by its NEW (python expressions; NEW may use
+# `a`, its OLD), asserting first that OLD is there.
+replace_mutant() {
+    local name=$1 f=$2 py
+    shift 2
+    py="s = open(\"$f\").read()"
+    while (($# >= 2)); do
+        py+=$'\na = '"$1"$'\nassert a in s\ns = s.replace(a, '"$2"')'
+        shift 2
+    done
+    mutant "$name" "$py"$'\nopen("'"$f"'", "w").write(s)'
+}
+
 # run NAME SCRIPT ONLY WANT EXPECT-FAILING-ERE...: run SCRIPT's cases
 # matching ONLY (OSH_HOSTILE_ONLY, OSH_BOUNDARY_ONLY or OSH_RV_ONLY, by
 # script) against build NAME; WANT pass|fail; with fail, each ERE must
@@ -205,85 +219,57 @@ fi
 
 # ---------------------------------------------------------------- boundary
 
-if mutant own-mount '
-s = open("fsutil.c").read()
-a = "if ((flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, dirfd))"
-b = "if (fd >= 0 && (flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, fd)) {"
-assert a in s and b in s
-open("fsutil.c", "w").write(s.replace(a, "if (0)").replace(b, "if (0) {"))'; then
+if replace_mutant own-mount fsutil.c \
+    '"if ((flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, dirfd))"' '"if (0)"' \
+    '"if (fd >= 0 && (flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, fd)) {"' '"if (0) {"'; then
     run own-mount test-boundary.sh '^userns-foothold$' fail \
         'userns-foothold: the hook warns' 'userns-foothold: while it runs: nothing created, changed or chowned'
 fi
 
-if mutant init-proof '
-s = open("nsenter.c").read()
-a = "if (!s.root_mount || (want_proc && !s.proc_mount))"
-assert a in s
-open("nsenter.c", "w").write(s.replace(a, "if (0)"))'; then
+if replace_mutant init-proof nsenter.c \
+    '"if (!s.root_mount || (want_proc && !s.proc_mount))"' '"if (0)"'; then
     run init-proof test-boundary.sh '^wrong-process$' fail \
         'wrong-process: .*: refused with one line' 'wrong-process: .*: its mount table is unchanged' \
         'wrong-process: .*: nothing written into the bundle.s rootfs'
 fi
 
-if mutant cgroup-alone '
-s = open("cgroup.c").read()
-a = "if (other != (long)pid)"
-assert a in s
-open("cgroup.c", "w").write(s.replace(a, "if (0)"))'; then
+if replace_mutant cgroup-alone cgroup.c \
+    '"if (other != (long)pid)"' '"if (0)"'; then
     run cgroup-alone test-boundary.sh '^crun-cgroup-disabled$' fail 'crun-cgroup-disabled: refused with one line'
 fi
 
-if mutant payload-ro '
-s = open("mounts.c").read()
-a = "ctx->cg_clone = clone_tree(ctx->cg_dirfd, \"\", payload, err);"
-assert a in s
-open("mounts.c", "w").write(s.replace(a, a.replace("payload, err", "false, err")))'; then
+if replace_mutant payload-ro mounts.c \
+    '"ctx->cg_clone = clone_tree(ctx->cg_dirfd, \"\", payload, err);"' 'a.replace("payload, err", "false, err")'; then
     run payload-ro test-boundary.sh '^hugetlb-toggle-runc$' fail 'hugetlb-toggle-runc: .*the limit .*stays'
 fi
 
-if mutant copyup-reopen '
-s = open("copyup.c").read()
-a = "openat(sdir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)"
-b = "fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);"
-assert a in s and b in s
-s = s.replace(a, "openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)")
-open("copyup.c", "w").write(s.replace(b, "fd = fcntl(path, F_DUPFD_CLOEXEC, 3);"))'; then
+if replace_mutant copyup-reopen copyup.c \
+    '"openat(sdir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)"' '"openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)"' \
+    '"fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);"' '"fd = fcntl(path, F_DUPFD_CLOEXEC, 3);"'; then
     run copyup-reopen test-boundary.sh '^device-swap-timed$' fail 'device-swap-timed: the hook did not open'
 fi
 
-if mutant copyup-follow '
-s = open("copyup.c").read()
-a = "openat(sdir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)"
-b = "|| !S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)"
-assert a in s and b in s
-open("copyup.c", "w").write(s.replace(a, "openat(sdir, name, O_PATH | O_CLOEXEC)").replace(b, "|| 0)"))'; then
+if replace_mutant copyup-follow copyup.c \
+    '"openat(sdir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)"' '"openat(sdir, name, O_PATH | O_CLOEXEC)"' \
+    '"|| !S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)"' '"|| 0)"'; then
     run copyup-follow test-boundary.sh '^link-swap-timed$' fail \
         'link-swap-timed: the hook did not open' 'link-swap-timed: nothing of the canary copied' \
         'link-swap-timed: refused with one line'
 fi
 
-if mutant copyup-sparse '
-s = open("copyup.c").read()
-a = "off_t data = lseek(from, pos, SEEK_DATA), hole;"
-b = "hole = lseek(from, data, SEEK_HOLE);"
-assert a in s and b in s
-open("copyup.c", "w").write(s.replace(a, "off_t data = pos, hole;").replace(b, "hole = size;"))'; then
+if replace_mutant copyup-sparse copyup.c \
+    '"off_t data = lseek(from, pos, SEEK_DATA), hole;"' '"off_t data = pos, hole;"' \
+    '"hole = lseek(from, data, SEEK_HOLE);"' '"hole = size;"'; then
     run copyup-sparse test-hostile.sh '^cu-sparse$' fail 'cu-sparse: '
 fi
 
-if mutant copyup-root-attrs '
-s = open("copyup.c").read()
-a = "if (fchown(d, st.st_uid, st.st_gid) < 0 || (keep_root && fchmod(d, st.st_mode & 07777) < 0))"
-assert a in s
-open("copyup.c", "w").write(s.replace(a, "if (0)"))'; then
+if replace_mutant copyup-root-attrs copyup.c \
+    '"if (fchown(d, st.st_uid, st.st_gid) < 0 || (keep_root && fchmod(d, st.st_mode & 07777) < 0))"' '"if (0)"'; then
     run copyup-root-attrs test-boundary.sh '^copyup-modes$' fail 'copyup-modes: the new tmpfs roots keep'
 fi
 
-if mutant copyup-reader '
-s = open("copyup.c").read()
-a = "if (!r || !r->userns)\n                return true;"
-assert a in s
-open("copyup.c", "w").write(s.replace(a, "return true;"))'; then
+if replace_mutant copyup-reader copyup.c \
+    '"if (!r || !r->userns)\n                return true;"' '"return true;"'; then
     run copyup-reader test-boundary.sh '^copyup-userns-secret$' fail 'copyup-userns-secret: the new tmpfs holds no copy'
 fi
 
@@ -300,23 +286,16 @@ open("log.c", "w").write(s)'; then
     run log-escape test-boundary.sh '^unsafe-name$' fail 'unsafe-name: the hook.s stderr has no control or bidi'
 fi
 
-if mutant state-settle '
-s = open("json.c").read()
-a = "if (settle_ms >= 0 && scan.complete) {"
-assert a in s
-open("json.c", "w").write(s.replace(a, "if (0) {"))'; then
+if replace_mutant state-settle json.c \
+    '"if (settle_ms >= 0 && scan.complete) {"' '"if (0) {"'; then
     run state-settle test-boundary.sh '^stdin-plain$' fail 'stdin-plain: exits within 5 s'
 fi
 
 # (path_clean alone is masked by the realpath() after it, which cleans too)
-if mutant rootfs-clean '
-s = open("spec.c").read()
-a = "                return path_clean(c->root_path);"
-b = "        return path_clean(p);\n}"
-c = "        char *real = realpath(p, NULL);"
-assert a in s and b in s and c in s
-s = s.replace(a, "                return xstrdup(c->root_path);").replace(b, "        return TAKE_PTR(p);\n}")
-open("spec.c", "w").write(s.replace(c, "        char *real = NULL;"))'; then
+if replace_mutant rootfs-clean spec.c \
+    '"                return path_clean(c->root_path);"' '"                return xstrdup(c->root_path);"' \
+    '"        return path_clean(p);\n}"' '"        return TAKE_PTR(p);\n}"' \
+    '"        char *real = realpath(p, NULL);"' '"        char *real = NULL;"'; then
     run rootfs-clean test-boundary.sh '^root-dot$' fail 'root-dot: .*visible right after the hook'
 fi
 
@@ -329,11 +308,8 @@ open("mounts.c", "w").write(s)'; then
     run shared-refusal test-boundary.sh '^rootfs-shared-hooktime$' fail 'rootfs-shared-hooktime: refused with one line'
 fi
 
-if mutant shared-attach '
-s = open("mounts.c").read()
-a = "static bool is_shared(const struct apply_ctx *ctx, uint64_t id)\n{\n        size_t i;\n"
-assert a in s
-open("mounts.c", "w").write(s.replace(a, a + "\n        if (ctx) return false;\n"))'; then
+if replace_mutant shared-attach mounts.c \
+    '"static bool is_shared(const struct apply_ctx *ctx, uint64_t id)\n{\n        size_t i;\n"' 'a + "\n        if (ctx) return false;\n"'; then
     run shared-attach test-boundary.sh '^rootfs-shared-hooktime$' fail \
         'rootfs-shared-hooktime: the host.s mount table below the test.s directory is unchanged'
     run shared-attach test-run-volume.sh '^run-shared$' fail 'run-shared: refused'
@@ -341,19 +317,13 @@ fi
 
 # ---------------------------------------------------------------- /run volumes
 
-if mutant run-tmpfs-whole '
-s = open("mounts.c").read()
-a = "(volume && (id != ctx->run_mnt_id || !ctx->run_whole_rw))"
-assert a in s
-open("mounts.c", "w").write(s.replace(a, "0"))'; then
+if replace_mutant run-tmpfs-whole mounts.c \
+    '"(volume && (id != ctx->run_mnt_id || !ctx->run_whole_rw))"' '"0"'; then
     run run-tmpfs-whole test-run-volume.sh '^run-subdir$' fail 'run-subdir: refused'
 fi
 
-if mutant run-volume-refuse '
-s = open("plan.c").read()
-a = "if (p->run == RUN_VOLUME)\n                (void)snprintf(p->refuse,"
-assert a in s
-open("plan.c", "w").write(s.replace(a, "if (0)\n                (void)snprintf(p->refuse,"))'; then
+if replace_mutant run-volume-refuse plan.c \
+    '"if (p->run == RUN_VOLUME)\n                (void)snprintf(p->refuse,"' '"if (0)\n                (void)snprintf(p->refuse,"'; then
     run run-volume-refuse test-run-volume.sh '^run-dir$' fail 'run-dir: explain shows' 'run-dir: refused'
 fi
 

@@ -581,6 +581,97 @@ e2e_start() {
     fi
 }
 
+# e2e_start_failed LABEL RT BUNDLE: the failed check "LABEL: RT run: <the
+# first error line of the runtime's output>", and that output
+# (BUNDLE/console.log: it carries the hook's stderr); returns 1.
+e2e_start_failed() {
+    local label=$1 rt=$2 b=$3
+    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
+    e2e_log "---- $rt output"
+    sed 's/^/#   /' "$b/console.log" >&2
+    return 1
+}
+
+# e2e_start_checked LABEL RT BUNDLE NAME: e2e_start (its own notes
+# dropped), BOOT_T0 set to when it began (for e2e_boot_ok); a failure is
+# e2e_start_failed (returns 1).
+e2e_start_checked() {
+    local label=$1 rt=$2 b=$3 name=$4
+    BOOT_T0=$(_e2e_now)
+    if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
+        return 0
+    fi
+    e2e_start_failed "$label" "$rt" "$b"
+}
+
+# e2e_run_all DIR NAME...: `runc run -d` of every container NAME (bundle
+# DIR/NAME, its output in DIR/NAME/console.log) at once, each put on the
+# cleanup list; sets E2E_RUN_FAILED to how many failed (each noted, with
+# e2e_dump). Waits for all background jobs of the shell.
+e2e_run_all() {
+    local dir=$1 n
+    shift
+    for n in "$@"; do
+        _e2e_containers+=("runc|$n|$dir/$n")
+        (
+            rc=0
+            e2e_rt runc --log "$dir/$n/runtime.log" run -d --bundle "$dir/$n" "$n" \
+                </dev/null >"$dir/$n/console.log" 2>&1 || rc=$?
+            echo "$rc" >"$dir/$n/run.rc"
+        ) &
+    done
+    wait
+    E2E_RUN_FAILED=0
+    for n in "$@"; do
+        if [[ $(cat "$dir/$n/run.rc") != 0 ]]; then
+            E2E_RUN_FAILED=$((E2E_RUN_FAILED + 1))
+            e2e_log "$n: runc run failed"
+            e2e_dump "$dir/$n"
+        fi
+    done
+}
+
+# e2e_stop_all TIMEOUT NAME...: signal 37 (SIGRTMIN+3) to every runc
+# container NAME at once, then waits up to TIMEOUT s for all of them to be
+# stopped: the check "K of N stopped on signal 37 (T s)".
+e2e_stop_all() {
+    local timeout=$1 t1 n st stopped=0 deadline
+    shift
+    t1=$(_e2e_now)
+    for n in "$@"; do
+        e2e_rt runc kill "$n" 37 >/dev/null 2>&1 || e2e_log "$n: runc kill 37 failed"
+    done
+    deadline=$(($(date +%s) + timeout))
+    while :; do
+        stopped=0
+        for n in "$@"; do
+            st=$(e2e_status runc "$n")
+            [[ $st == stopped || $st == gone ]] && stopped=$((stopped + 1))
+        done
+        ((stopped == $# || $(date +%s) >= deadline)) && break
+        sleep 0.5
+    done
+    e2e_check "$stopped of $# stopped on signal 37 ($(_e2e_since "$t1") s)" test "$stopped" = "$#"
+}
+
+# e2e_delete_all DIR NAME...: `runc delete` of every container NAME (its
+# bundle DIR/NAME), then the check that none of their cgroups is left in
+# any hierarchy. The containers stay on the cleanup list (_e2e_forget
+# would remove what is left before it can be seen).
+e2e_delete_all() {
+    local dir=$1 n cg mp cgleft=()
+    shift
+    for n in "$@"; do
+        e2e_rt runc delete "$n" >/dev/null 2>&1 || e2e_log "$n: runc delete failed"
+        cg=$(e2e_cgroup_path "$dir/$n")
+        while read -r mp; do
+            [[ -d $mp$cg ]] && cgleft+=("$mp$cg")
+        done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+    done
+    e2e_check "runc delete leaves no cgroup of the $# behind${cgleft[*]:+: ${cgleft[*]:0:3}...}" \
+        test "${#cgleft[@]}" = 0
+}
+
 # e2e_status RUNTIME NAME: created/running/stopped/..., or "gone".
 e2e_status() {
     local out
@@ -888,6 +979,45 @@ e2e_bundle_userns() {
     mv "$dir/config.json.new" "$dir/config.json"
 }
 
+# ---------------------------------------------------------------- README tables
+# (test-compat.sh, test-current.sh: tables kept between markers in README.md)
+
+# e2e_readme_section FILE NAME: the lines of FILE between its
+# <!-- NAME:begin --> and <!-- NAME:end --> markers, blank lines at either
+# end dropped. Returns 1 without both markers.
+e2e_readme_section() {
+    awk -v b="<!-- $2:begin -->" -v e="<!-- $2:end -->" '
+         index($0, e) { f = 1; exit }
+         s { print }
+         index($0, b) { s = 1 }
+         END { exit !(s && f) }' "$1" | sed -e '/./,$!d' | tac | sed -e '/./,$!d' | tac
+    return "${PIPESTATUS[0]}"
+}
+
+# e2e_systemd_label SUITE: "252 (Debian 12)" from the cached image.
+e2e_systemd_label() {
+    local v name
+    v=$(dpkg-query --admindir="$(e2e_image "$1")/var/lib/dpkg" -W -f='${Version}' systemd 2>/dev/null) || v='?'
+    case $1 in
+    bookworm) name='Debian 12' ;;
+    trixie) name='Debian 13' ;;
+    *) name="Debian $1" ;;
+    esac
+    printf '%s (%s)\n' "${v%%.*}" "$name"
+}
+
+# e2e_readme_update FILE NAME TABLE: what is between FILE's NAME markers
+# becomes a blank line, the file TABLE, a blank line.
+e2e_readme_update() {
+    awk -v t="$3" -v b="<!-- $2:begin -->" -v e="<!-- $2:end -->" '
+        index($0, b) { print; print ""
+                       while ((getline l < t) > 0) print l; print ""; skip = 1; next }
+        index($0, e) { skip = 0 }
+        !skip { print }' "$1" >"$1.new"
+    cat "$1.new" >"$1"
+    rm -f "$1.new"
+}
+
 # ================================================================ engines
 # Helpers of the engine tests (test-podman.sh, test-containerd.sh,
 # test-cri.sh, test-install.sh). Nothing above uses them; keep them last.
@@ -1156,4 +1286,137 @@ e2e_no_leftovers() {
     [[ -z $out ]] && return 0
     while IFS= read -r e; do printf '# left behind: %s\n' "$e"; done <<<"$out" >&2
     return 1
+}
+
+# ---------------------------------------------------------------- CRI
+# Helpers of test-cri.sh and test-cri-current.sh. They use those scripts'
+# globals HOOK, D (the private containerd's dir, see e2e_containerd_start;
+# the client's stubs in D/gen, its work dir D/work) and CG (the pods'
+# cgroup parent).
+
+# shellcheck disable=SC2034  # used by the test scripts
+{
+    E2E_CRI_DIR=$_E2E_DIR/cri                     # the CRI client, its proto, pause.c
+    E2E_EX=$(cd "$_E2E_DIR/../.." && pwd)/examples  # the examples they configure with
+    E2E_CRI_PAUSE=localhost/osh-pause:1            # the sandbox image
+    E2E_CRI_PLAIN=runc                             # a handler without the hook
+}
+
+# _e2e_cri_configure RUNTIME: `oci-systemd-hook configure containerd` into
+# $D/configured.toml, its base spec $D/cfg-spec.json, RUNTIME as the
+# wrapper.
+_e2e_cri_configure() {
+    "$HOOK" configure --config "$D/configured.toml" --base-spec "$D/cfg-spec.json" \
+        --runtime-path "$1" --hook-path "$HOOK" containerd
+}
+
+# e2e_cri_configure RUNTIME MSG: _e2e_cri_configure, the check MSG (what it
+# printed on failure).
+e2e_cri_configure() {
+    if _e2e_cri_configure "$1" >"$D/configure.out" 2>&1; then
+        ok "$2"
+    else
+        fail "$2"
+        sed 's/^/#   /' "$D/configure.out" >&2
+    fi
+}
+
+# e2e_cri_configure_again RUNTIME: the check that a second
+# _e2e_cri_configure changes no byte of the config or the base spec.
+e2e_cri_configure_again() {
+    local sums
+    # shellcheck disable=SC2034  # read by the eval'd check
+    sums=$(sha256sum "$D/configured.toml" "$D/cfg-spec.json")
+    _e2e_cri_configure "$1" >/dev/null 2>&1 || true
+    # shellcheck disable=SC2016  # eval'd
+    e2e_check "configure containerd: a second run changes no byte" \
+        eval '[[ $(sha256sum "$D/configured.toml" "$D/cfg-spec.json") == "$sums" ]]'
+}
+
+# e2e_cri_images PAUSE IMAGE MSG: the check that the client's stubs compile
+# from tests/e2e/cri/runtime_v1_min.proto; then a static pause(2) program
+# (tests/e2e/cri/pause.c) as the image PAUSE and the cached bookworm rootfs
+# as IMAGE (booting /sbin/init, StopSignal SIGRTMIN+3) imported into
+# containerd's k8s.io namespace: the check MSG (with the time it took), or
+# a failed check and the end of the run.
+e2e_cri_images() {
+    local pause=$1 image=$2 msg=$3 t0
+    local path_env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    e2e_check "CRI stubs compiled from tests/e2e/cri/runtime_v1_min.proto" \
+        "$E2E_PY" -m grpc_tools.protoc -I "$E2E_CRI_DIR" --python_out="$D/gen" --grpc_python_out="$D/gen" \
+        runtime_v1_min.proto
+    t0=$(_e2e_now)
+    mkdir -p "$D/pause-root"
+    if gcc -static -O2 -Wall -Wextra -Werror -o "$D/pause-root/pause" "$E2E_CRI_DIR/pause.c" &&
+        e2e_oci_archive "$D/pause-root" "$D/pause.tar" "$pause" '{"Entrypoint": ["/pause"]}' &&
+        e2e_ctr "$D" -n k8s.io images import "$D/pause.tar" >/dev/null &&
+        e2e_oci_archive "$(e2e_image bookworm)" "$D/image.tar" "$image" \
+            '{"Cmd": ["/sbin/init"], "StopSignal": "SIGRTMIN+3", "Env": ["'"$path_env"'"]}' &&
+        e2e_ctr "$D" -n k8s.io images import "$D/image.tar" >/dev/null; then
+        ok "$msg ($(_e2e_since "$t0") s)"
+    else
+        fail "images imported: $pause, $image"
+        e2e_done
+    fi
+    rm -f "$D/pause.tar" "$D/image.tar"
+}
+
+# e2e_cri_run TAG EXPECT [HANDLER [CLIENT-ARGS...]]: runs
+# tests/e2e/cri/cri_client.py on examples/k8s/pod-systemd.yaml (EXPECT:
+# boot or noboot; HANDLER instead of the RuntimeClass's); its "ok"/"not
+# ok" lines become checks of this script ("TAG: ..."), its "#" lines
+# notes; a client that breaks is a failed check.
+e2e_cri_run() {
+    local tag=$1 expect=$2 h=${3:-} line rc=''
+    shift $(($# > 2 ? 3 : 2))
+    local args=(run --socket "$D/containerd.sock" --gen "$D/gen" --pod "$E2E_EX/k8s/pod-systemd.yaml"
+        --runtimeclass "$E2E_EX/k8s/runtimeclass.yaml" --expect "$expect" --hook "$HOOK"
+        --cgroup-parent "$CG" --workdir "$D/work")
+    [[ -n $h ]] && args+=(--handler "$h")
+    args+=("$@")
+    while IFS= read -r line; do
+        case $line in
+        "ok"$'\t'*) ok "$tag: ${line#*$'\t'}" ;;
+        "not ok"$'\t'*) fail "$tag: ${line#*$'\t'}" ;;
+        "__rc "*) rc=${line#__rc } ;;
+        *) printf '%s\n' "$line" >&2 ;;
+        esac
+    done < <(
+        set +e # errexit is inherited here: the status line must come anyway
+        timeout 300 "$E2E_PY" "$E2E_CRI_DIR/cri_client.py" "${args[@]}" 2>"$D/client-$expect.err"
+        echo "__rc $?"
+    )
+    if [[ $rc != 0 ]]; then
+        fail "$tag: the client ($expect) exited ${rc:-?}"
+        tail -n 20 "$D/client-$expect.err" | sed 's/^/#   /' >&2
+    fi
+}
+
+# e2e_cri_pod TAG WHAT EXPECT [HANDLER [CLIENT-ARGS...]]: e2e_cri_run, then
+# a note "WHAT: <seconds> s".
+e2e_cri_pod() {
+    local tag=$1 what=$2 t0
+    shift 2
+    t0=$(_e2e_now)
+    e2e_cri_run "$tag" "$@"
+    e2e_log "$what: $(_e2e_since "$t0") s"
+}
+
+# e2e_cri_pods TAG WHAT PLAIN: the pod under its RuntimeClass's handler
+# boots (note "WHAT: ..."), under the handler PLAIN (no hook) it does not;
+# with an emptyDir (medium: Memory) at /run, as kubelet mounts it, it is
+# prepared inside and boots.
+e2e_cri_pods() {
+    e2e_cri_pod "$1" "$2" boot
+    e2e_cri_pod "$1" "pod with handler $3" noboot "$3"
+    e2e_cri_pod "$1" "pod with an emptyDir at /run" boot "" --emptydir-run
+}
+
+# e2e_cri_stop: the check that no container or task is left in containerd's
+# k8s.io namespace, then containerd stops (e2e_containerd_stop).
+e2e_cri_stop() {
+    local left
+    left=$(e2e_ctr "$D" -n k8s.io containers ls -q 2>/dev/null; e2e_ctr "$D" -n k8s.io tasks ls -q 2>/dev/null) || true
+    e2e_check "no containers or tasks left in containerd (${left:-none})" test -z "$left"
+    e2e_containerd_stop "$D"
 }

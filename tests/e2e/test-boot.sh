@@ -118,18 +118,9 @@ v2_limit() {
 # container is gone (the remaining checks still say what is wrong).
 boot_ok() { e2e_boot_ok "$@" || [[ $BOOT_STATE != gone:* ]]; }
 
-# start LABEL RT BUNDLE NAME: e2e_start; a failure is a TAP line with the
-# runtime's error output (it carries the hook's stderr).
-start() {
-    local label=$1 rt=$2 b=$3 name=$4
-    BOOT_T0=$(_e2e_now)
-    if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
-        return 0
-    fi
-    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
-    show "$b/console.log" "---- $rt output"
-    return 1
-}
+# start LABEL RT BUNDLE NAME: e2e_start_checked (lib.sh): a failure is a TAP
+# line with the runtime's error output (it carries the hook's stderr).
+start() { e2e_start_checked "$@"; }
 
 # stop_ok LABEL RT NAME
 stop_ok() {

@@ -36,12 +36,7 @@ export HOOK
 # shellcheck source=hostile-lib.sh disable=SC1091
 . "$(dirname "$0")/hostile-lib.sh"
 
-SUITE=bookworm
-ONLY=${OSH_BOUNDARY_ONLY:-}
-BX_DIR=$(cd "$(dirname "$0")" && pwd)
-T_START=$(_e2e_now)
 LIMIT=2097152
-idx=0
 # set by bx_begin / bx_run, read by the checks
 id='' id12='' B='' R='' BX_RT=runc BX_RC=0 BX_SECS=0 BX_ERR='' BX_PROBE=0
 BX_PREFIX=() BX_GLOBAL=()
@@ -57,14 +52,7 @@ CAUSE_CGSHARED='cgroup.*(shared|other process|foreign)|(shared|other process|for
 # bx_begin NAME: the next case; false when OSH_BOUNDARY_ONLY does not
 # select it. Sets id, id12, B (bundle), R (rootfs).
 bx_begin() {
-    idx=$((idx + 1))
-    if [[ -n $ONLY ]] && ! grep -Eq -e "$ONLY" <<<"$1"; then
-        return 1
-    fi
-    id=$(printf 'bx%02d-%s' "$idx" "$1")
-    id12=${id:0:12}
-    B=$E2E_TMP/$id
-    R=$B/rootfs
+    hx_next bx "$1" || return 1
     BX_RT=runc BX_RC=0 BX_ERR='' BX_PROBE=0 BX_PREFIX=() BX_GLOBAL=()
     return 0
 }
@@ -90,8 +78,8 @@ bx_bundle() {
     bx_jq '.hooks.createRuntime = [
             {path: $wrap, args: ["hookwrap", $log, $hook, "createRuntime"]},
             {path: $probe, args: ["boundary-probe", $out]}]' \
-        --arg wrap "$BX_DIR/boundary-hookwrap.sh" --arg log "$B/hook.err" --arg hook "$HOOK" \
-        --arg probe "$BX_DIR/boundary-probe.sh" --arg out "$B/probe"
+        --arg wrap "$HX_DIR/boundary-hookwrap.sh" --arg log "$B/hook.err" --arg hook "$HOOK" \
+        --arg probe "$HX_DIR/boundary-probe.sh" --arg out "$B/probe"
 }
 
 # bx_vol DEST SRC OPTIONS-JSON: a bind volume.
@@ -748,7 +736,7 @@ swap_timed_case() {
     bx_snap before
     inotifywait -m -q -e open --format '%w%f %e' "$watch" >"$B/opens" 2>"$B/inotify.err" &
     wpid=$!
-    "$BX_DIR/boundary-fanswap.py" "$R/$d" f f.new "$B/fan.ready" >"$B/fan.out" 2>&1 &
+    "$HX_DIR/boundary-fanswap.py" "$R/$d" f f.new "$B/fan.ready" >"$B/fan.out" 2>&1 &
     fpid=$!
     for i in $(seq 100); do
         [[ -e $B/fan.ready ]] && break
@@ -1096,8 +1084,8 @@ inject_case
 shared_rootfs_case
 swap_timed_case device
 swap_timed_case link
-if [[ -z $ONLY ]] || printf '%s\n' ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled \
-    hugetlb-toggle-runc hugetlb-toggle-crun | grep -Eq -e "$ONLY"; then
+if hx_selected ro-volume-crun cgroupfs-link-crun crun-cgroup-disabled \
+    hugetlb-toggle-runc hugetlb-toggle-crun; then
     e2e_sub e2e_v2 "$BASH" "$0" --v2
 fi
 

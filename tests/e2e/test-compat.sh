@@ -88,26 +88,23 @@ run_hook() {
     echo "$rc"
 }
 
-# start LABEL RT BUNDLE NAME: e2e_start; a failure is a TAP line with the
-# runtime's output (it carries the hook's stderr).
+# start LABEL RT BUNDLE NAME: e2e_start_checked (lib.sh), retried once
+# when a concurrent test's e2e_rm_cgroup removed the shared /osh-e2e parent
+# between the runtime's mkdir of it and of our child; a container that
+# failed to start is forgotten.
 start() {
-    local label=$1 rt=$2 b=$3 name=$4
+    local rt=$2 b=$3 name=$4
     BOOT_T0=$(_e2e_now)
     if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
         return 0
     fi
-    # a concurrent test's e2e_rm_cgroup may rmdir the shared /osh-e2e
-    # parent between the runtime's mkdir of it and of our child: retry once
     if grep -qi 'cgroup.*osh-e2e.*no such file or directory' "$b/console.log"; then
         e2e_log "$name: cgroup parent removed under us (concurrent test), retrying"
         _e2e_forget "$rt" "$name"
-        BOOT_T0=$(_e2e_now)
-        if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
-            return 0
-        fi
+        e2e_start_checked "$@" && return 0
+    else
+        e2e_start_failed "$1" "$rt" "$b"
     fi
-    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
-    show "$b/console.log" "---- $rt output"
     _e2e_forget "$rt" "$name"
     return 1
 }
@@ -168,18 +165,6 @@ ROWS=(
 
 rt_version() { "$1" --version | awk 'NR == 1 { sub(/\+.*/, "", $3); print $3 }'; }
 
-# systemd_label SUITE: "252 (Debian 12)" from the cached image.
-systemd_label() {
-    local v name
-    v=$(dpkg-query --admindir="$(e2e_image "$1")/var/lib/dpkg" -W -f='${Version}' systemd 2>/dev/null) || v='?'
-    case $1 in
-    bookworm) name='Debian 12' ;;
-    trixie) name='Debian 13' ;;
-    *) name="Debian $1" ;;
-    esac
-    printf '%s (%s)\n' "${v%%.*}" "$name"
-}
-
 # make_table OUT: the markdown table from $RESULTS; returns 1 when a row
 # did not run.
 make_table() {
@@ -198,7 +183,7 @@ make_table() {
                 missing=1
             fi
             printf '| %s %s | %s | %s | %s | %s | %s | %s |\n' "$rt" "${ver[$rt]}" "$cg" \
-                "$(systemd_label "$suite")" "$ro" "$us" "$res" "$note"
+                "$(e2e_systemd_label "$suite")" "$ro" "$us" "$res" "$note"
         done
         echo
         echo "The hook at createRuntime. running: \`systemctl is-system-running\` says running,"
@@ -207,26 +192,6 @@ make_table() {
         echo "namespace: ids 0-65535 mapped to 100000-165535, the rootfs chowned to match."
     } >"$out"
     return "$missing"
-}
-
-# readme_section FILE: the lines between the compat-table markers, blank
-# lines at either end dropped. Returns 1 without both markers.
-readme_section() {
-    awk '/<!-- compat-table:end -->/ { e = 1; exit }
-         s { print }
-         /<!-- compat-table:begin -->/ { s = 1 }
-         END { exit !(s && e) }' "$1" | sed -e '/./,$!d' | tac | sed -e '/./,$!d' | tac
-    return "${PIPESTATUS[0]}"
-}
-
-# readme_update FILE TABLE: replace the section between the markers.
-readme_update() {
-    awk -v t="$2" '/<!-- compat-table:begin -->/ { print; print ""
-                       while ((getline l < t) > 0) print l; print ""; skip = 1; next }
-                   /<!-- compat-table:end -->/ { skip = 0 }
-                   !skip { print }' "$1" >"$1.new"
-    cat "$1.new" >"$1"
-    rm -f "$1.new"
 }
 
 # ------------------------------------------------------------ 1. matrix
@@ -839,14 +804,14 @@ sed 's/^/#   /' "$TABLE"
 if [[ ${OSH_UPDATE_README:-} == 1 ]]; then
     if ((!complete)); then
         fail "README: not updated, some configurations did not run"
-    elif readme_section "$README" >/dev/null; then
-        readme_update "$README" "$TABLE"
+    elif e2e_readme_section "$README" compat-table >/dev/null; then
+        e2e_readme_update "$README" compat-table "$TABLE"
         e2e_check "README: compatibility table rewritten in $README (OSH_UPDATE_README=1)" \
-            test "$(readme_section "$README")" = "$(cat "$TABLE")"
+            test "$(e2e_readme_section "$README" compat-table)" = "$(cat "$TABLE")"
     else
         fail "README: $README has no <!-- compat-table:begin/end --> markers"
     fi
-elif ! readme_section "$README" >"$E2E_TMP/readme-table.md"; then
+elif ! e2e_readme_section "$README" compat-table >"$E2E_TMP/readme-table.md"; then
     fail "README: $README has no <!-- compat-table:begin/end --> markers"
 elif ((!complete)); then
     echo "ok $((_e2e_n + 1)) - README: compatibility table # SKIP some configurations did not run on this host"

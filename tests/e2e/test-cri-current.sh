@@ -27,17 +27,12 @@ set -euo pipefail
 HOOK=${HOOK:-$(cd "$(dirname "$0")/../.." && pwd)/oci-systemd-hook}
 export HOOK
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-CRI_DIR=$SRC/tests/e2e/cri
-EX=$SRC/examples
 # shellcheck source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=current-lib.sh disable=SC1091
 . "$(dirname "$0")/current-lib.sh"
 
-PAUSE_IMAGE=localhost/osh-pause:1
-PLAIN_HANDLER=runc
 WRITABLE_HANDLER=writable
-PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 RUNTIME=$(dirname "$HOOK")/oci-systemd-runtime
 
 e2e_init
@@ -57,35 +52,23 @@ e2e_check "containerd $v from the sid root runs on the host ($(_e2e_since "$t0")
 D=$E2E_TMP/cri
 mkdir -p "$D/gen" "$D/cni" "$D/work"
 CG=/osh-e2e/$(basename "$E2E_TMP")-pod
-handler=$(awk '$1 == "handler:" { print $2 }' "$EX/k8s/runtimeclass.yaml")
+handler=$(awk '$1 == "handler:" { print $2 }' "$E2E_EX/k8s/runtimeclass.yaml")
 
 # ---------------------------------------------------------------- configure (v3)
 
 echo 'version = 3' >"$D/configured.toml"
-configure_ctrd() {
-    "$HOOK" configure --config "$D/configured.toml" --base-spec "$D/cfg-spec.json" \
-        --runtime-path "$RUNTIME" --hook-path "$HOOK" containerd
-}
-if configure_ctrd >"$D/configure.out" 2>&1; then
-    ok "configure containerd: handler $handler written into a \`version = 3' config"
-else
-    fail "configure containerd: handler $handler written into a \`version = 3' config"
-    sed 's/^/#   /' "$D/configure.out" >&2
-fi
+e2e_cri_configure "$RUNTIME" "configure containerd: handler $handler written into a \`version = 3' config"
 e2e_check "configure containerd: the handler is under plugins.'io.containerd.cri.v1.runtime'" \
     grep -qF "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.$handler]" "$D/configured.toml"
-sums=$(sha256sum "$D/configured.toml" "$D/cfg-spec.json")
-configure_ctrd >/dev/null 2>&1 || true
-e2e_check "configure containerd: a second run changes no byte" \
-    eval '[[ $(sha256sum "$D/configured.toml" "$D/cfg-spec.json") == "$sums" ]]'
+e2e_cri_configure_again "$RUNTIME"
 dump=$(containerd --config "$D/configured.toml" config dump 2>&1) || true
 # (2.x indents its dump and quotes with ')
 section=$(awk -v h="runtimes.$handler" '/^[[:space:]]*\[/ { on = index($0, h "]") || index($0, h ".options]") } on' <<<"$dump" | tr \' '"')
 e2e_check "containerd $v \`config dump' of the configured file: handler $handler with BinaryName = the wrapper and the base spec" \
     eval 'grep -qF "BinaryName = \"$RUNTIME\"" <<<"$section" && grep -qF "base_runtime_spec = \"$D/cfg-spec.json\"" <<<"$section"'
 
-if ! "$E2E_PY" "$CRI_DIR/mkconfig.py" config3 "$D/configured.toml" "$D" "$D/cfg-spec.json" \
-    "$PAUSE_IMAGE" "$PLAIN_HANDLER" >"$D/config.toml"; then
+if ! "$E2E_PY" "$E2E_CRI_DIR/mkconfig.py" config3 "$D/configured.toml" "$D" "$D/cfg-spec.json" \
+    "$E2E_CRI_PAUSE" "$E2E_CRI_PLAIN" >"$D/config.toml"; then
     fail "containerd config (version 3) from the configured file"
     e2e_done
 fi
@@ -95,79 +78,25 @@ if ! e2e_containerd_start "$D"; then
     e2e_done
 fi
 ok "private containerd $v (config version 3, NRI off) starts ($(_e2e_since "$t0") s)"
-ctrk() { e2e_ctr "$D" -n k8s.io "$@"; }
 x=$(e2e_ctr "$D" plugins ls 2>/dev/null | awk '$1 == "io.containerd.cri.v1" || $1 == "io.containerd.grpc.v1" && $2 == "cri" { print $1 "/" $2 ":" $NF }' | tr '\n' ' ')
 e2e_check "the CRI plugins are up ($x)" \
     eval '[[ $x == *"io.containerd.cri.v1/runtime:ok"* && $x == *"io.containerd.grpc.v1/cri:ok"* ]]'
 e2e_check "no NRI socket claimed (io.containerd.nri.v1.nri disabled)" \
     eval '! grep -qi "nri.sock" "$D/containerd.log"'
 
-e2e_check "CRI stubs compiled from tests/e2e/cri/runtime_v1_min.proto" \
-    "$E2E_PY" -m grpc_tools.protoc -I "$CRI_DIR" --python_out="$D/gen" --grpc_python_out="$D/gen" \
-    runtime_v1_min.proto
-image=$("$E2E_PY" "$CRI_DIR/cri_client.py" describe "$EX/k8s/pod-systemd.yaml" "$EX/k8s/runtimeclass.yaml" | jq -r .image)
-t0=$(_e2e_now)
-mkdir -p "$D/pause-root"
-if gcc -static -O2 -Wall -Wextra -Werror -o "$D/pause-root/pause" "$CRI_DIR/pause.c" &&
-    e2e_oci_archive "$D/pause-root" "$D/pause.tar" "$PAUSE_IMAGE" '{"Entrypoint": ["/pause"]}' &&
-    ctrk images import "$D/pause.tar" >/dev/null &&
-    e2e_oci_archive "$(e2e_image bookworm)" "$D/image.tar" "$image" \
-        '{"Cmd": ["/sbin/init"], "StopSignal": "SIGRTMIN+3", "Env": ["'"$PATH_ENV"'"]}' &&
-    ctrk images import "$D/image.tar" >/dev/null; then
-    ok "images imported with ctr $v: $PAUSE_IMAGE, $image ($(_e2e_since "$t0") s)"
-else
-    fail "images imported: $PAUSE_IMAGE, $image"
-    e2e_done
-fi
-rm -f "$D/pause.tar" "$D/image.tar"
+image=$("$E2E_PY" "$E2E_CRI_DIR/cri_client.py" describe "$E2E_EX/k8s/pod-systemd.yaml" "$E2E_EX/k8s/runtimeclass.yaml" | jq -r .image)
+e2e_cri_images "$E2E_CRI_PAUSE" "$image" "images imported with ctr $v: $E2E_CRI_PAUSE, $image"
 
 # ---------------------------------------------------------------- the pod
 
-# cri_run EXPECT [HANDLER [CLIENT-ARGS...]]: as in test-cri.sh.
-cri_run() {
-    local expect=$1 h=${2:-} line rc=''
-    shift $(($# > 1 ? 2 : 1))
-    local args=(run --socket "$D/containerd.sock" --gen "$D/gen" --pod "$EX/k8s/pod-systemd.yaml"
-        --runtimeclass "$EX/k8s/runtimeclass.yaml" --expect "$expect" --hook "$HOOK"
-        --cgroup-parent "$CG" --workdir "$D/work")
-    [[ -n $h ]] && args+=(--handler "$h")
-    args+=("$@")
-    while IFS= read -r line; do
-        case $line in
-        "ok"$'\t'*) ok "cri $v: ${line#*$'\t'}" ;;
-        "not ok"$'\t'*) fail "cri $v: ${line#*$'\t'}" ;;
-        "__rc "*) rc=${line#__rc } ;;
-        *) printf '%s\n' "$line" >&2 ;;
-        esac
-    done < <(
-        set +e
-        timeout 300 "$E2E_PY" "$CRI_DIR/cri_client.py" "${args[@]}" 2>"$D/client-$expect.err"
-        echo "__rc $?"
-    )
-    if [[ $rc != 0 ]]; then
-        fail "cri $v: the client ($expect) exited ${rc:-?}"
-        tail -n 20 "$D/client-$expect.err" | sed 's/^/#   /' >&2
-    fi
-}
-
-t0=$(_e2e_now)
-cri_run boot
-e2e_log "pod with the configured handler $handler: $(_e2e_since "$t0") s"
-t0=$(_e2e_now)
-cri_run noboot "$PLAIN_HANDLER"
-e2e_log "pod with handler $PLAIN_HANDLER: $(_e2e_since "$t0") s"
-t0=$(_e2e_now)
-cri_run boot "" --emptydir-run
-e2e_log "pod with an emptyDir at /run: $(_e2e_since "$t0") s"
-left=$(ctrk containers ls -q 2>/dev/null; ctrk tasks ls -q 2>/dev/null) || true
-e2e_check "no containers or tasks left in containerd (${left:-none})" test -z "$left"
-e2e_containerd_stop "$D"
+e2e_cri_pods "cri $v" "pod with the configured handler $handler" "$E2E_CRI_PLAIN"
+e2e_cri_stop
 
 # ---------------------------------------------------------------- cgroup_writable
 
 if [[ $(stat -fc %T /sys/fs/cgroup) != cgroup2fs ]]; then
-    "$E2E_PY" "$CRI_DIR/mkconfig.py" config3 "$D/configured.toml" "$D" "$D/cfg-spec.json" \
-        "$PAUSE_IMAGE" "$PLAIN_HANDLER" "$WRITABLE_HANDLER" >"$D/config.toml"
+    "$E2E_PY" "$E2E_CRI_DIR/mkconfig.py" config3 "$D/configured.toml" "$D" "$D/cfg-spec.json" \
+        "$E2E_CRI_PAUSE" "$E2E_CRI_PLAIN" "$WRITABLE_HANDLER" >"$D/config.toml"
     if e2e_containerd_start "$D"; then
         x=$(e2e_ctr "$D" plugins ls 2>/dev/null | awk '$1 == "io.containerd.cri.v1" || $1 == "io.containerd.grpc.v1" && $2 == "cri" { print $1 "/" $2 ":" $NF }' | tr '\n' ' ')
         e2e_check "hybrid host: a handler with cgroup_writable = true takes the CRI plugins down ($x)" \

@@ -139,17 +139,9 @@ snap() {
     } >"$1"
 }
 
-start() {
-    local label=$1 rt=$2 b=$3 name=$4
-    BOOT_T0=$(_e2e_now)
-    if e2e_start "$rt" "$b" "$name" 2>/dev/null; then
-        return 0
-    fi
-    fail "$label: $rt run: $(grep -m1 -ai 'error\|oci-systemd-hook' "$b/console.log" || true)"
-    show "$b/console.log" "---- $rt output"
-    _e2e_forget "$rt" "$name"
-    return 1
-}
+# start LABEL RT BUNDLE NAME: e2e_start_checked (lib.sh); a container that
+# failed to start is forgotten.
+start() { e2e_start_checked "$@" || { _e2e_forget "$2" "$4"; return 1; }; }
 
 cx() { e2e_exec "$@" 2>/dev/null; }
 
@@ -318,18 +310,6 @@ fi
 
 # ------------------------------------------------------------ the table
 
-# systemd_label SUITE: "252 (Debian 12)" from the cached image.
-systemd_label() {
-    local v name
-    v=$(dpkg-query --admindir="$(e2e_image "$1")/var/lib/dpkg" -W -f='${Version}' systemd 2>/dev/null) || v='?'
-    case $1 in
-    bookworm) name='Debian 12' ;;
-    trixie) name='Debian 13' ;;
-    *) name="Debian $1" ;;
-    esac
-    printf '%s (%s)\n' "${v%%.*}" "$name"
-}
-
 # render TSV: the README table from a results file.
 render() {
     local tsv=$1 rc s st ro us row res ci ver
@@ -349,7 +329,7 @@ render() {
     for rc in runc/hybrid runc/v2 crun/v2; do
         ver=${v[${rc%/*}]:-?}
         for s in "${SUITES[@]}"; do
-            row="| ${rc%/*} $ver | ${rc#*/} | ${v[systemd-$s]:-$(systemd_label "$s")} |"
+            row="| ${rc%/*} $ver | ${rc#*/} | ${v[systemd-$s]:-$(e2e_systemd_label "$s")} |"
             for st in "${STAGES[@]}"; do
                 for ro in rw ro; do
                     for us in no yes; do
@@ -372,23 +352,6 @@ render() {
     echo "from inside, stop on SIGRTMIN+3 in < 10 s, host and runtime namespace unchanged."
     echo "\`*\`: also run by CI (a subset); \`OSH_CURRENT=full\` runs every cell. User namespace:"
     echo "ids 0-65535 mapped to 100000-165535, the rootfs chowned to match."
-}
-
-readme_section() {
-    awk '/<!-- compat-current:end -->/ { e = 1; exit }
-         s { print }
-         /<!-- compat-current:begin -->/ { s = 1 }
-         END { exit !(s && e) }' "$1" | sed -e '/./,$!d' | tac | sed -e '/./,$!d' | tac
-    return "${PIPESTATUS[0]}"
-}
-
-readme_update() {
-    awk -v t="$2" '/<!-- compat-current:begin -->/ { print; print ""
-                       while ((getline l < t) > 0) print l; print ""; skip = 1; next }
-                   /<!-- compat-current:end -->/ { skip = 0 }
-                   !skip { print }' "$1" >"$1.new"
-    cat "$1.new" >"$1"
-    rm -f "$1.new"
 }
 
 # ------------------------------------------------------------ the driver (host)
@@ -436,7 +399,7 @@ RES=$OSH_CUR_DIR/results.tsv
 {
     echo "# results of tests/e2e/test-current.sh (OSH_CURRENT=full); README's table is made from this"
     while IFS=$'\t' read -r k x; do printf 'version:%s\t%s\n' "$k" "$x"; done < <(cat "$OSH_CUR_DIR/versions" 2>/dev/null)
-    for s in "${SUITES[@]}"; do printf 'version:systemd-%s\t%s\n' "$s" "$(systemd_label "$s")"; done
+    for s in "${SUITES[@]}"; do printf 'version:systemd-%s\t%s\n' "$s" "$(e2e_systemd_label "$s")"; done
     printf 'version:date\tmeasured %s on Linux %s\n' "$(date -u +%Y-%m-%d)" "$(uname -r | cut -d- -f1)"
     sort "$RES"
 } >"$OSH_CUR_DIR/new.tsv"
@@ -445,7 +408,7 @@ while IFS=$'\t' read -r k x; do
     [[ $old == "$x" ]] || e2e_log "note: $k $x here, $TSV has ${old:-none} (sid moved on?)"
 done < <(cat "$OSH_CUR_DIR/versions" 2>/dev/null)
 for s in "${SUITES[@]}"; do
-    x=$(systemd_label "$s")
+    x=$(e2e_systemd_label "$s")
     old=$(awk -F'\t' -v k="version:systemd-$s" '$1 == k { print $2 }' "$TSV" 2>/dev/null) || old=''
     [[ $old == "$x" ]] || e2e_log "note: the $s image has systemd $x, $TSV has ${old:-none}"
 done
@@ -468,16 +431,16 @@ if [[ ${OSH_UPDATE_README:-} == 1 ]]; then
     fi
     if [[ -f $TSV ]]; then
         render "$TSV" >"$E2E_TMP/table.md"
-        readme_update "$README" "$E2E_TMP/table.md"
+        e2e_readme_update "$README" compat-current "$E2E_TMP/table.md"
         e2e_check "README: current-runtimes table and $TSV rewritten ($n cells)" \
-            test "$(readme_section "$README")" = "$(cat "$E2E_TMP/table.md")"
+            test "$(e2e_readme_section "$README" compat-current)" = "$(cat "$E2E_TMP/table.md")"
     fi
 else
     e2e_check "the $n cells give the results kept in tests/e2e/current-results.tsv${bad:+ (differ:$bad)}" \
         test -z "$bad"
 fi
 render "$TSV" >"$E2E_TMP/table.md"
-if ! readme_section "$README" >"$E2E_TMP/readme-table.md"; then
+if ! e2e_readme_section "$README" compat-current >"$E2E_TMP/readme-table.md"; then
     fail "README: $README has no <!-- compat-current:begin/end --> markers"
 elif diff -u "$E2E_TMP/readme-table.md" "$E2E_TMP/table.md" >"$E2E_TMP/table.diff"; then
     ok "README: the current-runtimes table is the one made from current-results.tsv"

@@ -30,8 +30,6 @@ export HOOK
 # shellcheck source=hostile-lib.sh disable=SC1091
 . "$(dirname "$0")/hostile-lib.sh"
 
-ONLY=${OSH_HOSTILE_ONLY:-}
-T_START=$(_e2e_now)
 e2e_init
 hx_init
 e2e_image bookworm >/dev/null
@@ -78,7 +76,7 @@ hi() {
     ((${#args[@]})) || args=(createRuntime)
     [[ ${args[*]} == - ]] && args=()
     HI_N=$((HI_N + 1))
-    [[ -n $ONLY ]] && ! grep -Eq -e "$ONLY" <<<"$name" && return 0
+    hx_selected "$name" || return 0
     name=$(printf 'i%02d-%s' "$HI_N" "$name")
     hx_mounts /proc/self/mountinfo >"$T/m.before"
     rm -f "$T/time"
@@ -331,7 +329,7 @@ UC_N=0
 uc() {
     local name=$1 warn=$2 id=$3 mid=$4 expr=$5 b rc got line
     UC_N=$((UC_N + 1))
-    [[ -n $ONLY ]] && ! grep -Eq -e "$ONLY" <<<"$name" && return 0
+    hx_selected "$name" || return 0
     name=$(printf 'c%02d-%s' "$UC_N" "$name")
     b=$E2E_TMP/$name
     e2e_bundle "$b" bookworm stage=createRuntime

@@ -47,18 +47,14 @@ export HOOK
 # shellcheck source=hostile-lib.sh disable=SC1091
 . "$(dirname "$0")/hostile-lib.sh"
 
-SUITE=bookworm
-ONLY=${OSH_HOSTILE_ONLY:-}
 RACE_STARTS=${OSH_HOSTILE_RACE_STARTS:-40}
 RACE_SECONDS=${OSH_HOSTILE_RACE_SECONDS:-45}
-T_START=$(_e2e_now)
 
 e2e_init
 hx_init
 IMAGE=$(e2e_image "$SUITE")   # build before any snapshot
 C=$HX_CANARY
 UP=../../../../../../../../../../../..   # more `..` than any path is deep
-idx=0
 
 # hx_case NAME EXPECT CAUSE [OPTION...] -- SETUP
 #   EXPECT   run | hookok | refuse | rtrefuse (see the top)
@@ -92,14 +88,7 @@ hx_case() {
         shift
     done
     setup=$2
-    idx=$((idx + 1))
-    if [[ -n $ONLY ]] && ! grep -Eq -e "$ONLY" <<<"$name"; then
-        return 0
-    fi
-    id=$(printf 'hx%02d-%s' "$idx" "$name")
-    id12=${id:0:12}
-    B=$E2E_TMP/$id
-    R=$B/rootfs
+    hx_next hx "$name" || return 0
     e2e_bundle "$B" "$SUITE" stage=createRuntime readonly=$ro
     MID=$(jq -r '.process.env[] | select(startswith("container_uuid="))' "$B/config.json")
     MID=${MID#container_uuid=}
@@ -479,7 +468,7 @@ race() {
     local err outside swaps spid tally='' types a
     local -a paths=()
     idx=$((idx + 1))
-    [[ -n $ONLY ]] && ! grep -Eq -e "$ONLY" <<<"$name" && return 0
+    hx_selected "$name" || return 0
     b=$E2E_TMP/$(printf 'hx%02d-%s' "$idx" "$name")
     r=$b/rootfs
     if [[ ! -x $E2E_TMP/hostile-swap ]] &&
@@ -557,7 +546,7 @@ race() {
 race race-run 'run run.swap' \
     'tmpfs on `/run`: `/run` is a symlink$|tmpfs on `/run/lock`: |/run/host: ' \
     'rm -rf run && mkdir run && ln -s $C/run run.swap'
-if [[ -z $ONLY ]] || grep -Eq -e "$ONLY" <<<race-run; then
+if hx_selected race-run; then
     e2e_check "race-run: both outcomes seen (the race was exercised: $RACE_CC created, $RACE_REFUSED refused)" \
         test "${RACE_CC:-0}" -gt 0 -a "${RACE_REFUSED:-0}" -gt 0
 fi

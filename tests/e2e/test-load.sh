@@ -88,26 +88,8 @@ done
 
 # all at once
 t0=$(_e2e_now)
-for i in $(seq "$N"); do
-    b=$E2E_TMP/c$i
-    _e2e_containers+=("runc|c$i|$b")
-    (
-        rc=0
-        e2e_rt runc --log "$b/runtime.log" run -d --bundle "$b" "c$i" \
-            </dev/null >"$b/console.log" 2>&1 || rc=$?
-        echo "$rc" >"$b/run.rc"
-    ) &
-done
-wait
-started=0
-for i in $(seq "$N"); do
-    if [[ $(cat "$E2E_TMP/c$i/run.rc") == 0 ]]; then
-        started=$((started + 1))
-    else
-        e2e_log "c$i: runc run failed"
-        e2e_dump "$E2E_TMP/c$i"
-    fi
-done
+e2e_run_all "$E2E_TMP" "${names[@]}"
+started=$((N - E2E_RUN_FAILED))
 e2e_check "$started of $N containers created and started at once ($(_e2e_since "$t0") s)" \
     test "$started" = "$N"
 
@@ -144,33 +126,9 @@ done
 e2e_check "$ids_ok of $N have /etc/machine-id = their own container_uuid" test "$ids_ok" = "$N"
 
 # signal 37 to all, then wait for all
-t1=$(_e2e_now)
-for n in "${names[@]}"; do
-    e2e_rt runc kill "$n" 37 >/dev/null 2>&1 || e2e_log "$n: runc kill 37 failed"
-done
-stopped=0
-deadline=$(($(date +%s) + STOP_TIMEOUT))
-while :; do
-    stopped=0
-    for n in "${names[@]}"; do
-        st=$(e2e_status runc "$n")
-        [[ $st == stopped || $st == gone ]] && stopped=$((stopped + 1))
-    done
-    ((stopped == N || $(date +%s) >= deadline)) && break
-    sleep 0.5
-done
-e2e_check "$stopped of $N stopped on signal 37 ($(_e2e_since "$t1") s)" test "$stopped" = "$N"
+e2e_stop_all "$STOP_TIMEOUT" "${names[@]}"
 # runc delete, then look (_e2e_forget would remove what is left)
-cgleft=()
-for i in $(seq "$N"); do
-    e2e_rt runc delete "c$i" >/dev/null 2>&1 || e2e_log "c$i: runc delete failed"
-    cg=$(e2e_cgroup_path "$E2E_TMP/c$i")
-    while read -r mp; do
-        [[ -d $mp$cg ]] && cgleft+=("$mp$cg")
-    done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
-done
-e2e_check "runc delete leaves no cgroup of the $N behind${cgleft[*]:+: ${cgleft[*]:0:3}...}" \
-    test "${#cgleft[@]}" = 0
+e2e_delete_all "$E2E_TMP" "${names[@]}"
 for n in "${names[@]}"; do
     _e2e_forget runc "$n"
 done

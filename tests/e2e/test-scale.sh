@@ -119,25 +119,8 @@ mkbundle() {
 
 # start_all NAME...: `runc run -d` of all at once; prints how many failed
 start_all() {
-    local n rc fails=0
-    for n in "$@"; do
-        _e2e_containers+=("runc|$n|$W/$n")
-        (
-            rc=0
-            e2e_rt runc --log "$W/$n/runtime.log" run -d --bundle "$W/$n" "$n" \
-                </dev/null >"$W/$n/console.log" 2>&1 || rc=$?
-            echo "$rc" >"$W/$n/run.rc"
-        ) &
-    done
-    wait
-    for n in "$@"; do
-        if [[ $(cat "$W/$n/run.rc") != 0 ]]; then
-            fails=$((fails + 1))
-            e2e_log "$n: runc run failed"
-            e2e_dump "$W/$n"
-        fi
-    done
-    echo "$fails"
+    e2e_run_all "$W" "$@"
+    echo "$E2E_RUN_FAILED"
 }
 
 forget_all() {
@@ -285,31 +268,8 @@ e2e_bundle_cleanup "$W/extra"
 
 # ---------------------------------------------------------------- stop
 
-t1=$(_e2e_now)
-for n in "${names[@]}"; do
-    e2e_rt runc kill "$n" 37 >/dev/null 2>&1 || e2e_log "$n: runc kill 37 failed"
-done
-deadline=$(($(date +%s) + STOP_TIMEOUT))
-while :; do
-    stopped=0
-    for n in "${names[@]}"; do
-        st=$(e2e_status runc "$n")
-        [[ $st == stopped || $st == gone ]] && stopped=$((stopped + 1))
-    done
-    ((stopped == N || $(date +%s) >= deadline)) && break
-    sleep 0.5
-done
-e2e_check "$stopped of $N stopped on signal 37 ($(_e2e_since "$t1") s)" test "$stopped" = "$N"
-cgleft=()
-for n in "${names[@]}"; do
-    e2e_rt runc delete "$n" >/dev/null 2>&1 || e2e_log "$n: runc delete failed"
-    cg=$(e2e_cgroup_path "$W/$n")
-    while read -r mp; do
-        [[ -d $mp$cg ]] && cgleft+=("$mp$cg")
-    done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
-done
-e2e_check "runc delete leaves no cgroup of the $N behind${cgleft[*]:+: ${cgleft[*]:0:3}...}" \
-    test "${#cgleft[@]}" = 0
+e2e_stop_all "$STOP_TIMEOUT" "${names[@]}"
+e2e_delete_all "$W" "${names[@]}"
 forget_all "${names[@]}"
 e2e_check "no runtime state left behind" e2e_no_leftovers
 e2e_log "whole test: $(_e2e_since "$t0") s from the start of the $N"
