@@ -52,81 +52,115 @@ bool hl_inotify_low(long max_instances, long running, long per, char *msg, size_
         return true;
 }
 
-/* One directory: counts init.scope holders below it (iteratively deep
- * would need a stack; DEPTH is small, recursion is bounded by it). */
-static long walk(int fd0, int depth, bool is_root, long *budget, bool *partial)
-{
-        DIR *d;
-        struct dirent *e;
-        long n = 0;
-        bool systemd = false;
+struct walk {
+        long budget;     /* directories left to visit */
+        long stop_at;    /* enough found: stop (LONG_MAX: count them all) */
+        long n;
+        bool partial;
+};
 
-        if (*budget <= 0) {
-                *partial = true;
+static bool has_init_scope(int dirfd)
+{
+        struct stat st;
+        return fstatat(dirfd, "init.scope", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A directory without subdirectories (a link count of 2: cgroupfs, tmpfs
+ * and ext4 count them; 1 means the filesystem does not) holds no cgroup
+ * and no init.scope: no need to open it. */
+static bool leaf(const struct stat *st)
+{
+        return st->st_nlink == 2;
+}
+
+/* One directory: counts init.scope holders below it, not descending into
+ * them (a systemd's subtree is its own); DEPTH is small, so recursion is
+ * bounded by it.  Takes FD0. */
+static void walk(int fd0, int depth, bool is_root, struct walk *w)
+{
+        struct dirent *e;
+        struct stat st;
+        bool systemd;
+        DIR *d;
+
+        if (w->budget <= 0) {
+                w->partial = true;
                 (void)close(fd0);
-                return 0;
+                return;
         }
-        (*budget)--;
+        w->budget--;
+        systemd = has_init_scope(fd0);
+        if (systemd)
+                w->n++;
+        if (w->n >= w->stop_at || (systemd && !is_root) || depth <= 0 || (fstat(fd0, &st) == 0 && leaf(&st))) {
+                (void)close(fd0);
+                return;
+        }
         d = fdopendir(fd0);
         if (!d) {
                 (void)close(fd0);
-                return 0;
+                return;
         }
-        /* first pass: is a systemd here? (then its subtree is its own) */
-        while ((e = readdir(d)))
-                if (e->d_type == DT_DIR && streq(e->d_name, "init.scope")) {
-                        systemd = true;
+        while ((e = readdir(d)) && w->n < w->stop_at) {
+                int fd;
+
+                if (e->d_type != DT_DIR || e->d_name[0] == '.' || streq(e->d_name, "init.scope"))
+                        continue;
+                if (w->budget <= 0) {
+                        w->partial = true;
                         break;
                 }
-        if (systemd)
-                n++;
-        if ((!systemd || is_root) && depth > 0) {
-                rewinddir(d);
-                while ((e = readdir(d))) {
-                        int fd;
-
-                        if (e->d_type != DT_DIR || e->d_name[0] == '.' || streq(e->d_name, "init.scope"))
-                                continue;
-                        if (*budget <= 0) {
-                                *partial = true;
-                                break;
-                        }
-                        fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd >= 0)
-                                n += walk(fd, depth - 1, false, budget, partial);
+                if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && leaf(&st)) {
+                        w->budget--;
+                        continue;
                 }
+                fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0)
+                        walk(fd, depth - 1, false, w);
         }
         (void)closedir(d);
-        return n;
 }
 
-long hl_count_systemd(int rootfd, int depth, long budget, bool *partial)
+long hl_count_systemd(int rootfd, int depth, long budget, long stop_at, bool *partial)
 {
+        struct walk w = { .budget = budget, .stop_at = stop_at };
         int fd;
 
         if (rootfd < 0)
                 return 0;
-        fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        /* a description of its own: a dup would share the directory offset */
+        fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return 0;
-        return walk(fd, depth, true, &budget, partial);
+        walk(fd, depth, true, &w);
+        if (w.partial)
+                *partial = true;
+        return w.n;
+}
+
+/* A small file, NUL-terminated; false when unreadable or empty. */
+static bool read_small(int dirfd, const char *path, char *buf, size_t size)
+{
+        int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, size - 1);
+        (void)close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        return true;
 }
 
 static long read_long(const char *path)
 {
-        char buf[32];
-        ssize_t n;
+        char buf[32], *end;
         long v;
-        char *end;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-        if (fd < 0)
+        if (!read_small(AT_FDCWD, path, buf, sizeof(buf)))
                 return -1;
-        n = read(fd, buf, sizeof(buf) - 1);
-        (void)close(fd);
-        if (n <= 0)
-                return -1;
-        buf[n] = '\0';
         errno = 0;
         v = strtol(buf, &end, 10);
         if (errno || end == buf || (*end && *end != '\n') || v < 0)
@@ -149,38 +183,98 @@ static int open_hierarchy(const char *path, long magic)
         return fd;
 }
 
-void hl_inotify_probe(struct hl_inotify *h)
+static const struct {
+        const char *path;
+        long magic;
+} hierarchies[] = {
+        { "/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC },
+        { "/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC },
+        { "/sys/fs/cgroup", CGROUP2_SUPER_MAGIC },
+};
+
+/* The node's tasks (/proc/loadavg's fourth field, RUNNING/TOTAL): no more
+ * systemd instances than that.  -1: unknown. */
+static long node_tasks(void)
 {
-        static const struct {
-                const char *path;
-                long magic;
-        } roots[] = {
-                { "/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC },
-                { "/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC },
-                { "/sys/fs/cgroup", CGROUP2_SUPER_MAGIC },
-        };
+        char buf[128], *slash;
+
+        if (!read_small(AT_FDCWD, "/proc/loadavg", buf, sizeof(buf)))
+                return -1;
+        slash = strchr(buf, '/');
+        return slash ? strtol(slash + 1, NULL, 10) : -1;
+}
+
+/* cgroup2: each systemd is a cgroup with an init.scope child, none inside
+ * another's, so no more than nr_descendants / 2 + 1 (the root too).
+ * -1: unknown. */
+static long cgroup2_bound(int rootfd)
+{
+        char buf[256], *p;
+
+        if (!read_small(rootfd, "cgroup.stat", buf, sizeof(buf)))
+                return -1;
+        p = strstr(buf, "nr_descendants ");
+        return p && (p == buf || p[-1] == '\n') ? strtol(p + strlen("nr_descendants "), NULL, 10) / 2 + 1 : -1;
+}
+
+long hl_inotify_bound(long tasks, long cgroup2)
+{
+        if (tasks < 0)
+                return cgroup2;
+        return cgroup2 < 0 || tasks < cgroup2 ? tasks : cgroup2;
+}
+
+/* FAST: the hook's question only (is the limit low?): a hierarchy whose
+ * bound cannot reach the limit is not walked, and a walk stops once it has
+ * found enough; explain counts everything. */
+static void probe(struct hl_inotify *h, bool fast)
+{
+        long stop_at = LONG_MAX, tasks = -1;
         size_t i;
 
         h->max_instances = read_long(INOTIFY_SYSCTL);
         h->running = -1;
         h->partial = false;
-        for (i = 0; i < ELEMENTSOF(roots); i++) {
-                _cleanup_close_ int fd = open_hierarchy(roots[i].path, roots[i].magic);
-                long n;
+        h->walked = 0;
+        if (fast) {
+                if (h->max_instances <= 0)
+                        return;
+                /* the least count that makes hl_inotify_low() true */
+                stop_at = h->max_instances / HL_INOTIFY_PER_CONTAINER;
+                tasks = node_tasks();
+                h->running = 0;
+        }
+        for (i = 0; i < ELEMENTSOF(hierarchies) && h->running < stop_at; i++) {
+                _cleanup_close_ int fd = open_hierarchy(hierarchies[i].path, hierarchies[i].magic);
+                long n, bound;
 
                 if (fd < 0)
                         continue;
-                n = hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, &h->partial);
+                bound = hl_inotify_bound(tasks, hierarchies[i].magic == CGROUP2_SUPER_MAGIC ? cgroup2_bound(fd) : -1);
+                if (fast && bound >= 0 && bound < stop_at)
+                        continue;
+                h->walked++;
+                n = hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, stop_at, &h->partial);
                 if (n > h->running)
                         h->running = n;
         }
+}
+
+void hl_inotify_probe(struct hl_inotify *h)
+{
+        probe(h, false);
+}
+
+void hl_inotify_probe_fast(struct hl_inotify *h)
+{
+        probe(h, true);
 }
 
 bool hl_inotify_warning(char *msg, size_t size)
 {
         struct hl_inotify h;
 
-        hl_inotify_probe(&h);
+        hl_inotify_probe_fast(&h);
         return hl_inotify_low(h.max_instances, h.running, HL_INOTIFY_PER_CONTAINER, msg, size);
 }
 

@@ -122,7 +122,7 @@ static long count_tree(const struct tu_node *t, size_t n, int depth, long budget
         fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_ge(fd, 0);
         *partial = false;
-        r = hl_count_systemd(fd, depth, budget, partial);
+        r = hl_count_systemd(fd, depth, budget, LONG_MAX, partial);
         /* the fd is still ours and still usable */
         ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
         return r;
@@ -139,7 +139,7 @@ START_TEST(test_count)
         ck_assert_int_eq(count_tree(tree_host, ELEMENTSOF(tree_host), HL_WALK_DEPTH, HL_WALK_BUDGET, &partial), 3);
         ck_assert(!partial);
         ck_assert_int_eq(count_tree(tree_ctr, 0, HL_WALK_DEPTH, HL_WALK_BUDGET, &partial), 0);
-        ck_assert_int_eq(hl_count_systemd(-EBADF, 6, 100, &partial), 0);
+        ck_assert_int_eq(hl_count_systemd(-EBADF, 6, 100, LONG_MAX, &partial), 0);
 }
 END_TEST
 
@@ -156,17 +156,58 @@ START_TEST(test_count_budget)
 }
 END_TEST
 
+/* Enough found: the walk stops there, the count decides as the full one. */
+START_TEST(test_count_stop)
+{
+        _cleanup_free_ char *root = tu_mkdtemp();
+        _cleanup_close_ int fd = -EBADF;
+        bool partial = false;
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(tree_ctr); i++)
+                tu_make_node(root, &tree_ctr[i]);
+        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, 2, &partial), 2);
+        ck_assert_int_eq(hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, 1, &partial), 1);
+        ck_assert_int_eq(hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, 4, &partial), 4);
+        ck_assert_int_eq(hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, 99, &partial), 4);
+        ck_assert_int_eq(hl_count_systemd(fd, HL_WALK_DEPTH, HL_WALK_BUDGET, 0, &partial), 0);
+        ck_assert(!partial);
+}
+END_TEST
+
+static const struct {
+        long tasks, cgroup2, want;
+} bounds[] = {
+        { -1, -1, -1 }, { 100, -1, 100 }, { -1, 7, 7 }, { 100, 7, 7 }, { 5, 7, 5 }, { 0, 7, 0 },
+};
+
+START_TEST(test_bound)
+{
+        ck_assert_int_eq(hl_inotify_bound(bounds[_i].tasks, bounds[_i].cgroup2), bounds[_i].want);
+}
+END_TEST
+
 /* The probe on this machine: whatever it finds, it does not fail, and the
- * limit it reads is the sysctl's. */
+ * limit it reads is the sysctl's.  The fast probe decides as the full one,
+ * at this limit and at one just above and below what runs here. */
 START_TEST(test_probe)
 {
         struct hl_inotify h;
         _cleanup_free_ char *s = tu_read("/proc/sys/fs/inotify/max_user_instances", NULL);
 
+        struct hl_inotify f;
+
         hl_inotify_probe(&h);
         if (s)
                 ck_assert_int_eq(h.max_instances, strtol(s, NULL, 10));
         ck_assert_int_ge(h.running, -1);
+        hl_inotify_probe_fast(&f);
+        ck_assert_int_eq(f.max_instances, h.max_instances);
+        ck_assert_int_eq(hl_inotify_low(f.max_instances, f.running, HL_INOTIFY_PER_CONTAINER, NULL, 0),
+                         hl_inotify_low(h.max_instances, h.running, HL_INOTIFY_PER_CONTAINER, NULL, 0));
+        ck_assert_int_le(f.running, h.running < 0 ? 0 : h.running);
 }
 END_TEST
 
@@ -176,6 +217,7 @@ static Suite *hostlimits_suite(void)
 
         TU_TCASE(s, "inotify", 0, TU_LOOP(test_low, lows), TU_TEST(test_low_message),
                  TU_LOOP(test_suggest, suggests), TU_TEST(test_count), TU_TEST(test_count_budget),
+                 TU_TEST(test_count_stop), TU_LOOP(test_bound, bounds),
                  TU_TEST(test_probe));
         return s;
 }
