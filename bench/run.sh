@@ -5,15 +5,29 @@
 #
 # Installs what it needs (scripts/deps.sh: podman, gcc...), builds the hook
 # (scripts/build.sh), runs every measurement next to a baseline measured in
-# the same run, interleaved, prints a table and writes it, with the machine
-# and the versions, to bench/results/<date>-<hostname>.md.  About 2-3 min
-# once the Debian image is cached (first run: + ~40 s debootstrap, + ~10 s
-# podman import).  docs/performance.md explains the method.
+# the same run, interleaved, prints a table and writes it, with the machine,
+# its load and the versions, to bench/results/<date>-<hostname>.md
+# (bench/report.sh copies it into docs/performance.md).  The boot rounds
+# include the peers (systemd-nspawn, lxc, podman, Docker with the hook's
+# wrapper and with Docker's usual workaround: bench/lib.sh) and a
+# multi-service image.  docs/performance.md explains the method and how
+# long a run takes.
 #
 # Environment:
 #   OSH_BENCH_FAST_RUNS    fast path runs per program (default 500)
 #   OSH_BENCH_SD_RUNS      systemd path runs, fresh container each (default 30)
-#   OSH_BENCH_BOOT_RUNS    boots per variant (default 20)
+#   OSH_BENCH_BOOT_RUNS    boot rounds: hook, ideal spec, podman (default 20)
+#   OSH_BENCH_NO_PEERS=1   no nspawn, lxc, Docker, multi-service image
+#   OSH_BENCH_PEERS        peers to boot (default: those installed of
+#                          nspawn lxc docker docker-wa)
+#   OSH_BENCH_PEERS_ROUNDS the first N boot rounds also boot the peers
+#                          (default: all of them)
+#   OSH_BENCH_SVC_ROUNDS   multi-service image rounds (default 5)
+#   OSH_BENCH_SVC_VARIANTS its variants (default "hook nspawn podman:3": V:N
+#                          boots in the first N rounds only; podman never
+#                          reaches `running` there on a hybrid host)
+#   OSH_BENCH_SVC_TIMEOUT  seconds a multi-service boot may take (default 30)
+#   BENCH_SAMPLE_S         seconds between two samples of the machine's load (5)
 #   OSH_BENCH_PARSE_RUNS   runs per config size (default 15)
 #   OSH_BENCH_CONCURRENT   containers started at once (default 20)
 #   OSH_BENCH_NO_PODMAN=1  skip the podman baseline
@@ -35,14 +49,15 @@ fi
 N_FAST=${OSH_BENCH_FAST_RUNS:-500}
 N_SD=${OSH_BENCH_SD_RUNS:-30}
 N_BOOT=${OSH_BENCH_BOOT_RUNS:-20}
+N_PEERS=${OSH_BENCH_PEERS_ROUNDS:-$N_BOOT}
+N_SVC=${OSH_BENCH_SVC_ROUNDS:-5}
 N_PARSE=${OSH_BENCH_PARSE_RUNS:-15}
 N_CONC=${OSH_BENCH_CONCURRENT:-20}
 SNAP_IGNORE=${OSH_BENCH_SNAPSHOT_IGNORE-'^/tmp/|^/run/(containerd|containers|libpod|netns|cni)[ /]'}
-PODMAN_IMAGE=osh-bench:bookworm
-BOOT_POLL_MS=20
 CONC_POLL_MS=250
 
-say() { printf '# %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 T_BEGIN=$EPOCHREALTIME
 LOAD_BEGIN=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -50,56 +65,39 @@ LOAD_BEGIN=$(cut -d' ' -f1-3 /proc/loadavg)
 
 want_podman=1
 [[ ${OSH_BENCH_NO_PODMAN:-} == 1 ]] && want_podman=0
+want_peers=1
+[[ ${OSH_BENCH_NO_PEERS:-} == 1 ]] && want_peers=0
 say "dependencies"
-if ((want_podman)); then
-    "$ROOT/scripts/deps.sh" podman libc6-dev
-else
-    "$ROOT/scripts/deps.sh" libc6-dev
-fi
+deps=(libc6-dev)
+((want_podman)) && deps+=(podman)
+((want_peers)) && deps+=(systemd-container lxc) # nspawn; docker.io is a test dependency
+"$ROOT/scripts/deps.sh" "${deps[@]}"
 say "building the hook (scripts/build.sh)"
 "$ROOT/scripts/build.sh"
 
 export OSH_E2E_TMPROOT=/tmp/osh-bench
-# shellcheck source=../tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib.sh
 . "$ROOT/tests/e2e/lib.sh"
 e2e_init
 
-_podman_names=()
-bench_cleanup() {
-    local rc=$? n
-    set +e
-    for n in "${_podman_names[@]}"; do
-        podman rm -f -t 0 "$n" >/dev/null 2>&1
-    done
-    (exit "$rc")
-    _e2e_cleanup
-}
-trap bench_cleanup EXIT
+e2e_cgroup_hold
 
 W=$E2E_TMP
 # A copy of the binary: a rebuild in the tree during the bench cannot change
 # what is measured.
 HOOK=$W/oci-systemd-hook
 cp "$ROOT/oci-systemd-hook" "$HOOK"
+ln -s oci-systemd-hook "$W/oci-systemd-runtime" # the wrapper: the same binary
 export HOOK
 TIMER=$W/osh-timer
-if ! gcc -O2 -static -o "$TIMER" "$BENCH/osh-timer.c" 2>/dev/null; then
-    gcc -O2 -o "$TIMER" "$BENCH/osh-timer.c"
-fi
+bench_timer "$TIMER"
 RUNC=(runc --root "$E2E_STATE/runc")
 IMAGE=$(e2e_image bookworm)
 
-# tsv SUMMARY LABEL COLUMN: one value of an osh-timer summary.
-tsv() {
-    awk -F'\t' -v l="$2" -v c="$3" '
-        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-        $1 == l { print $(col[c]); found = 1; exit }
-        END { if (!found) print "nan" }' "$1"
-}
-# calc EXPR: awk arithmetic, printf-formatted by FMT (default %.2f).
-calc() { awk "BEGIN { printf \"${2:-%.2f}\", $1 }"; }
-us2ms() { calc "$1 / 1000" "${2:-%.2f}"; }
-yesno() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
+# the machine's load: what runs besides the bench, before, during, after
+LOAD_FACTS_BEGIN=$(bench_load_facts)
+bench_sampler_start "$W/load.samples"
+bench_mark "setup"
 
 # state_json ID PID BUNDLE: the state a runtime sends at createRuntime.
 state_json() {
@@ -150,6 +148,7 @@ if ((have_static)); then
     F_STATIC=$(tsv "$W/fast.tsv" hook-static-pie median_us)
     F_STATIC_RATIO=$(calc "$F_STATIC / $F_TRUE")
 fi
+bench_mark "1."
 F_LIBS=$(ldd "$HOOK" | awk '$1 !~ /vdso|ld-linux/ { print $1 }' | paste -sd' ')
 
 # ---------------------------------------------------------------- 2. systemd path
@@ -197,6 +196,7 @@ while ((i < N_SD)); do
     done
 done
 "$TIMER" stats <"$W/sd-hand.raw" >"$W/sd-hand.tsv"
+bench_mark "2a."
 SH_HOOK=$(tsv "$W/sd-hand.tsv" hook median_us)
 SH_P90=$(tsv "$W/sd-hand.tsv" hook p90_us)
 SH_AGAIN=$(tsv "$W/sd-hand.tsv" hook-again median_us)
@@ -239,6 +239,7 @@ for ((i = 0; i < 2 * N_SD; i++)); do
     e2e_bundle_cleanup "$b"
 done
 "$TIMER" stats <"$W/sd-situ.raw" >"$W/sd-situ.tsv"
+bench_mark "2b."
 "$TIMER" stats <"$W/sd-create.raw" >"$W/sd-create.tsv"
 SS_HOOK=$(tsv "$W/sd-situ.tsv" hook median_us)
 SS_P90=$(tsv "$W/sd-situ.tsv" hook p90_us)
@@ -251,109 +252,54 @@ SC_TRUE=$(tsv "$W/sd-create.tsv" create-true median_us)
 
 # ---------------------------------------------------------------- 3. boot
 
+# All variants in the same rounds (bench/lib.sh: boot_one, run_set): hook,
+# ideal spec, podman in each; the peers in the first N_PEERS; then the
+# multi-service image in rounds of its own.
 podman_ok=0
-if ((want_podman)) && command -v podman >/dev/null; then
-    # import the cached rootfs once (again when the rootfs changes)
-    stamp=$OSH_CACHE/images/bookworm.podman-stamp
-    want_stamp="$(stat -c %Y "$IMAGE" 2>/dev/null || echo 0) $(du -s --apparent-size "$IMAGE/usr" | cut -f1)"
-    if ! podman image exists "$PODMAN_IMAGE" || [[ $(cat "$stamp" 2>/dev/null) != "$want_stamp" ]]; then
-        say "importing the rootfs into podman as $PODMAN_IMAGE"
-        tar -C "$IMAGE" -c . | podman import - "$PODMAN_IMAGE" >/dev/null
-        echo "$want_stamp" >"$stamp"
-    fi
-    podman_ok=1
-fi
+((want_podman)) && have podman && podman_ok=1
 BOOT_VARIANTS=(hook ideal)
 ((podman_ok)) && BOOT_VARIANTS+=(podman)
-
-# boot_one VARIANT ROUND: start, poll `systemctl is-system-running` through
-# nsenter every BOOT_POLL_MS from the start command on, record, remove.
-boot_one() {
-    local v=$1 r=$2 b name t0 t1 pid rec
-    b=$W/boot-$v-$r
-    name=$(basename "$W")-boot-$v-$r
-    case $v in
-    hook) e2e_bundle "$b" bookworm stage=createRuntime ;;
-    ideal) e2e_bundle "$b" bookworm ideal=1 ;;
-    podman) mkdir -p "$b" ;;
-    esac
-    if [[ $v == podman ]]; then
-        _podman_names+=("$name")
-        t0=$EPOCHREALTIME
-        podman run -d --name "$name" --runtime runc --systemd=always --cgroupns=private \
-            --network=none --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
-            --pidfile "$b/pid" "$PODMAN_IMAGE" /sbin/init >"$b/console.log" 2>&1 ||
-            { say "podman run failed:"; sed 's/^/#   /' "$b/console.log" >&2; }
-        t1=$EPOCHREALTIME
-        pid=$(cat "$b/pid" 2>/dev/null || echo 0)
-    else
-        _e2e_containers+=("runc|$name|$b")
-        t0=$EPOCHREALTIME
-        "${RUNC[@]}" run -d --bundle "$b" "$name" </dev/null >"$b/console.log" 2>&1 ||
-            { say "runc run $name failed:"; sed 's/^/#   /' "$b/console.log" >&2; }
-        t1=$EPOCHREALTIME
-        pid=$("${RUNC[@]}" state "$name" 2>/dev/null | jq -r .pid) || pid=0
-    fi
-    printf 'start-%s %s 0 0 0 0\n' "$v" "$(calc "($t1 - $t0) * 1e9" %.0f)" >>"$W/boot-start.raw"
-    rec="$v 0 0 1 0 0"
-    if ((pid > 0)); then
-        rec=$("$TIMER" poll -i "$BOOT_POLL_MS" -t 60 -s "$t0" "$v" \
-            nsenter -t "$pid" -m systemctl is-system-running) || true
-    fi
-    echo "$rec" >>"$W/boot.raw"
-    echo "$r $rec" >>"$W/boot-rounds.raw"
-    if [[ $v == podman ]]; then
-        podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
-        _e2e_list_remove _podman_names "$name"
-        rm -rf "$b"
-    else
-        "${RUNC[@]}" kill "$name" KILL >/dev/null 2>&1 || true
-        _e2e_forget runc "$name"
-        e2e_bundle_cleanup "$b"
-    fi
-}
-
-say "3. boot to running: ${BOOT_VARIANTS[*]}, $N_BOOT rounds, interleaved"
-: >"$W/boot.raw"
-: >"$W/boot-rounds.raw"
-: >"$W/boot-start.raw"
-nv=${#BOOT_VARIANTS[@]}
-for ((r = 0; r < N_BOOT; r++)); do
-    for ((j = 0; j < nv; j++)); do
-        boot_one "${BOOT_VARIANTS[(j + r) % nv]}" "$r"
+PEERS=()
+if ((want_peers && N_PEERS > 0)); then
+    for v in ${OSH_BENCH_PEERS:-nspawn lxc docker docker-wa}; do
+        [[ " $(bench_peers_avail) " == *" $v "* ]] && PEERS+=("$v")
     done
-done
-"$TIMER" stats <"$W/boot.raw" >"$W/boot.tsv"
-"$TIMER" stats <"$W/boot-start.raw" >"$W/boot-start.tsv"
-B_HOOK=$(tsv "$W/boot.tsv" hook median_us)
-B_IDEAL=$(tsv "$W/boot.tsv" ideal median_us)
-B_HI=$(calc "$B_HOOK / $B_IDEAL")
-# paired: hook / OTHER within each round (same load), median of those
-# ratios, and in how many rounds the hook was the faster one
-paired() {
-    awk -v o="$1" '$5 == 0 { t[$1 " " $2] = $3 }
-        END { for (k in t) { split(k, a, " "); if (a[2] == "hook" && ((a[1] " " o) in t)) {
-                  r[n++] = t[k] / t[a[1] " " o]; w += t[k] < t[a[1] " " o] } }
-              if (!n) { print "nan 0 0 nan nan"; exit }
-              for (i = 1; i < n; i++) for (j = i; j > 0 && r[j - 1] > r[j]; j--) { x = r[j]; r[j] = r[j - 1]; r[j - 1] = x }
-              m = n % 2 ? r[(n - 1) / 2] : (r[n / 2 - 1] + r[n / 2]) / 2
-              # ~95% confidence interval of that median (sign test):
-              # order statistics k+1 and n-k, k = floor((n - 1.96 sqrt(n)) / 2)
-              k = int((n - 1.96 * sqrt(n)) / 2); if (k < 0) k = 0
-              printf "%.2f %d %d %.2f %.2f\n", m, w, n, r[k], r[n - 1 - k] }' "$W/boot-rounds.raw"
-}
-# verdict TARGET LO HI: from the confidence interval of the paired ratio
-verdict() {
-    if awk "BEGIN { exit !($3 <= $1) }"; then echo yes
-    elif awk "BEGIN { exit !($2 > $1) }"; then echo "**no**"
-    else echo "not resolved (95% CI $2–$3x)"; fi
-}
-read -r B_HI_PAIR B_HI_WINS B_HI_N B_HI_LO B_HI_HI < <(paired ideal)
-if ((podman_ok)); then
-    B_PODMAN=$(tsv "$W/boot.tsv" podman median_us)
-    B_HP=$(calc "$B_HOOK / $B_PODMAN")
-    read -r B_HP_PAIR B_HP_WINS B_HP_N B_HP_LO B_HP_HI < <(paired podman)
 fi
+boot_set=("${BOOT_VARIANTS[@]}")
+for v in "${PEERS[@]}"; do boot_set+=("$v:$N_PEERS"); done
+SVC_VARIANTS=()
+if ((want_peers && N_SVC > 0)); then
+    for v in ${OSH_BENCH_SVC_VARIANTS:-hook nspawn podman:3}; do
+        [[ ${v%%:*} == hook || " $(bench_peers_avail) " == *" ${v%%:*} "* ]] || continue
+        [[ ${v%%:*} == podman ]] && ((!podman_ok)) && continue
+        SVC_VARIANTS+=("svc-$v")
+    done
+fi
+bench_engines_setup "${boot_set[@]}" "${SVC_VARIANTS[@]}"
+bench_mark "engines' setup"
+
+say "3. boot to running"
+run_set boot "$N_BOOT" "${boot_set[@]}"
+bench_dockerd_stop # not running during the rest
+bench_mark "3. boot"
+if ((${#SVC_VARIANTS[@]})); then
+    BOOT_TIMEOUT=${OSH_BENCH_SVC_TIMEOUT:-30} run_set svc "$N_SVC" "${SVC_VARIANTS[@]}"
+    bench_mark "3. multi-service"
+fi
+
+# boot_row NUM SET A B TITLE TARGET WHO: a row of the main table, A/B;
+# TARGET "–": no target, the column says what the interval shows
+boot_row() {
+    local ma mb ratio pm w n lo hi met tg=– na nb
+    read -r ma mb ratio pm w n lo hi < <(boot_pair "$2" "$3" "$4")
+    na=$(reached "$2" "$3") nb=$(reached "$2" "$4")
+    if [[ $6 == – ]]; then met=$(reading "$lo" "$hi" "$7"); else met=$(verdict "$6" "$lo" "$hi") tg="≤ $6x"; fi
+    echo "| $1 | $5 | $(ms "$ma")$na | $(boot_desc "$4") $(ms "$mb")$nb | $( [[ $ratio == nan ]] && echo – || echo "${ratio}x; paired ${pm}x (95% CI ${lo}–${hi}), $7 faster in $w/$n rounds") | $tg | $met |"
+}
+# reached SET V: " (K/N reached running)" when some boots did not
+reached() {
+    awk -v v="$2" '$1 == v { n++; k += $4 == 0 } END { if (k < n) printf " (%d/%d reached `running`)", k, n }' "$W/$1.raw"
+}
 
 # ---------------------------------------------------------------- 5. parse
 
@@ -417,6 +363,7 @@ OVER_RC=$rc
 OVER_LINES=$(wc -l <"$W/parse-over/err")
 OVER_MSG=$(head -n 1 "$W/parse-over/err")
 OVER_T=$(tsv "$W/parse.tsv" over median_us)
+bench_mark "5."
 # perbyte LABEL BYTES COLUMN: (LABEL - 1K) / (BYTES - 1024), in ns per byte
 perbyte() {
     calc "($(tsv "$W/parse.tsv" "$1" "$3") - $(tsv "$W/parse.tsv" 1K "$3")) * 1000 / ($2 - 1024)"
@@ -453,6 +400,7 @@ for e in "${conc[@]}"; do
     name=${e%%|*} b=${e#*|}
     pid=$("${RUNC[@]}" state "$name" 2>/dev/null | jq -r .pid) || pid=0
     if ((pid > 0)); then
+        bench_ours "$pid"
         "$TIMER" poll -i "$CONC_POLL_MS" -t 120 -s "$t0" c \
             nsenter -t "$pid" -m systemctl is-system-running >"$b/poll" 2>"$b/poll.err" &
     else
@@ -490,16 +438,25 @@ for e in "${conc[@]}"; do
     e2e_bundle_cleanup "${e#*|}"
 done
 OSH_E2E_SNAPSHOT_IGNORE=$SNAP_IGNORE e2e_host_snapshot "$W/host.after"
+bench_mark "6."
 C_HOST=unchanged
 e2e_host_compare "$W/host.before" "$W/host.after" 2>/dev/null || C_HOST=changed
-if leftovers=$(e2e_leftovers); then :; else
+leftovers=$({ e2e_leftovers || true; } | grep -v -- '-hold$' || true) # the hold: e2e_cgroup_hold
+if [[ -n $leftovers ]]; then
     C_HOST="$C_HOST, leftovers: $(paste -sd' ' <<<"$leftovers")"
 fi
 
 # ---------------------------------------------------------------- report
 
+bench_sampler_stop
 T_TOTAL=$(calc "$EPOCHREALTIME - $T_BEGIN" %.0f)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_FACTS_END=$(bench_load_facts)
+others_idle=1
+for f in "$LOAD_FACTS_BEGIN" "$LOAD_FACTS_END"; do
+    [[ $f == *"processes; 0 other containers"* ]] || others_idle=0
+done
+LOAD_DURING=$(bench_load_summary "$others_idle")
 RSS_FAST=$(tsv "$W/fast.tsv" hook maxrss_max_kib)
 RSS_TRUE=$(tsv "$W/fast.tsv" true maxrss_max_kib)
 RSS_SD=$(tsv "$W/sd-hand.tsv" hook maxrss_max_kib)
@@ -523,10 +480,15 @@ rev=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')
     echo "| host | $host, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) |"
     echo "| kernel | $(uname -r), cgroups $cgmode |"
     echo "| hook | $("$HOOK" --version | awk '{ print $2 }') ($rev), linked to: $F_LIBS |"
-    echo "| runtimes | $(runc --version | head -n1), $(crun --version | head -n1)$( ((podman_ok)) && echo ", $(podman --version)") |"
+    echo "| runtimes | $(bench_versions) |"
     echo "| toolchain | $(gcc --version | head -n1), $(ldd --version | head -n1 | sed 's/^ldd //') |"
     echo "| image | Debian 12 (debootstrap minbase), systemd $img_systemd |"
-    echo "| load average | $LOAD_BEGIN at start, $LOAD_END at the end; bench took ${T_TOTAL} s |"
+    echo "| load average | $LOAD_BEGIN at start (before the build), $LOAD_END at the end; bench took ${T_TOTAL} s |"
+    echo "| machine before measuring | $LOAD_FACTS_BEGIN |"
+    echo "| machine after | $LOAD_FACTS_END |"
+    echo "| during the measurements | $LOAD_DURING |"
+    echo "| time per part | $BENCH_MARKS |"
+    echo "| knobs | fast $N_FAST, systemd path $N_SD, boot rounds $N_BOOT (peers in $( ((${#PEERS[@]})) && echo "$N_PEERS" || echo 0)), multi-service rounds $( ((${#SVC_VARIANTS[@]})) && echo "$N_SVC" || echo 0), parse $N_PARSE, concurrent $N_CONC |"
     echo
     echo "Medians; every ratio is of two medians measured in the same run, interleaved."
     echo
@@ -535,10 +497,19 @@ rev=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')
     echo "| 1 | fast path: non-systemd container (\`/bin/sh\`), $N_FAST runs | $(calc "$F_HOOK" %.0f) µs | \`/bin/true\` $(calc "$F_TRUE" %.0f) µs | ${F_RATIO}x | ≤ 1.10x | $(yesno "$F_RATIO <= 1.10 && $F_FAILS == 0") |"
     echo "| 2a | re-run path (restore): the hook by hand on a \`created\` (pivoted) container, $N_SD runs | $(us2ms "$SH_HOOK") ms (p90 $(us2ms "$SH_P90"); CPU $(us2ms "$SH_CPU")) | \`/bin/true\` $(us2ms "$SH_TRUE") ms; 2nd run $(us2ms "$SH_AGAIN") ms | | ≤ 5 ms | $(yesno "$SH_HOOK <= 5000 && $SH_FAILS == 0 && $sd_ok == $N_SD") |"
     echo "| 2b | systemd path in situ: createRuntime hook under \`runc create\`, $SS_N runs | $(us2ms "$SS_HOOK") ms (p90 $(us2ms "$SS_P90"); CPU $(us2ms "$SS_CPU")) | no-op hook (\`/bin/true\`) $(us2ms "$SS_TRUE") ms | | ≤ 5 ms | $(yesno "$SS_HOOK <= 5000 && $SS_FAILS == 0 && $sit_ok == $N_SD") |"
-    echo "| 3 | boot to \`running\`, runc, hook at createRuntime, $N_BOOT runs | $(us2ms "$B_HOOK" %.0f) ms | ideal spec (mounts in config.json) $(us2ms "$B_IDEAL" %.0f) ms | ${B_HI}x; paired ${B_HI_PAIR}x (95% CI ${B_HI_LO}–${B_HI_HI}), hook faster in $B_HI_WINS/$B_HI_N rounds | ≤ 1.03x | $(verdict 1.03 "$B_HI_LO" "$B_HI_HI") |"
-    if ((podman_ok)); then
-        echo "| 3 | boot to \`running\`: hook vs podman | $(us2ms "$B_HOOK" %.0f) ms | \`podman run --systemd=always\` $(us2ms "$B_PODMAN" %.0f) ms | ${B_HP}x; paired ${B_HP_PAIR}x (95% CI ${B_HP_LO}–${B_HP_HI}), hook faster in $B_HP_WINS/$B_HP_N rounds | ≤ 1.00x | $(verdict 1.00 "$B_HP_LO" "$B_HP_HI") |"
+    boot_row 3 boot hook ideal "boot to \`running\`, runc, hook at createRuntime, $N_BOOT rounds" 1.03 hook
+    ((podman_ok)) && boot_row 3 boot hook podman "boot to \`running\`: hook vs podman" 1.00 hook
+    for v in "${PEERS[@]}"; do
+        boot_row 3 boot hook "$v" "boot to \`running\`: hook vs $v, $N_PEERS rounds" – hook
+    done
+    if [[ " ${PEERS[*]} " == *" docker "* && " ${PEERS[*]} " == *" docker-wa "* ]]; then
+        boot_row 3 boot docker docker-wa "boot to \`running\`: Docker, the wrapper vs the workaround (same dockerd)" – wrapper
     fi
+    for v in "${SVC_VARIANTS[@]}"; do
+        [[ $v == svc-hook ]] && continue
+        v=${v%%:*}
+        boot_row 3s svc svc-hook "$v" "multi-service image boot: hook vs ${v#svc-}, $N_SVC rounds" – hook
+    done
     echo "| 4 | peak RSS, fast path (max of $N_FAST) | $RSS_FAST KiB | \`/bin/true\` $RSS_TRUE KiB (the driver's floor) | | ≤ 4096 KiB | $(yesno "$RSS_FAST <= 4096") |"
     echo "| 4 | peak RSS, systemd path (max of 2a, 2b) | $RSS_SD_MAX KiB | | | ≤ 4096 KiB | $(yesno "$RSS_SD_MAX <= 4096") |"
     echo "| 5 | parse: CPU per byte above 1 KiB at 100 KiB / 1 MiB / 10 MiB | $(perbyte 100K 102400 cpu_med_us) / $(perbyte 1M 1048576 cpu_med_us) / $(perbyte 10M 10485760 cpu_med_us) ns | wall: $(perbyte 100K 102400 median_us) / $(perbyte 1M 1048576 median_us) / $(perbyte 10M 10485760 median_us) ns | | linear | $(linear) |"
@@ -576,20 +547,23 @@ rev=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')
     echo "\`runc create\` (tmpfs on /run afterwards: $sit_ok/$N_SD). sd-create: the whole \`runc create\`"
     echo "with the hook, and with /bin/true as the hook: the hook adds $(us2ms "$(calc "$SC_HOOK - $SC_TRUE")") ms to it."
     echo
-    echo "### 3. Boot to \`running\` (Debian 12, runc, $cgmode host)"
+    echo "### 3. Boot to \`running\` (Debian 12, $cgmode host): the hook and its peers"
     echo
-    echo "| variant | runs | median | p10 | p90 | start command returned (median) | not running |"
-    echo "|---|---|---|---|---|---|---|"
-    for v in "${BOOT_VARIANTS[@]}"; do
-        echo "| $v | $(tsv "$W/boot.tsv" "$v" n) | $(us2ms "$(tsv "$W/boot.tsv" "$v" median_us)" %.0f) ms | $(us2ms "$(tsv "$W/boot.tsv" "$v" p10_us)" %.0f) | $(us2ms "$(tsv "$W/boot.tsv" "$v" p90_us)" %.0f) | $(us2ms "$(tsv "$W/boot-start.tsv" "start-$v" median_us)" %.0f) ms | $(tsv "$W/boot.tsv" "$v" nonzero) |"
-    done
+    boot_table boot "Debian 12 minimal" "${boot_set[@]}"
     echo
-    echo "From the start command (\`runc run -d\` / \`podman run -d\`) to the end of the first"
-    echo "\`nsenter -t PID -m systemctl is-system-running\` that prints \`running\`, polled every ${BOOT_POLL_MS} ms."
-    echo "Rounds run the variants back to back, the order rotating; \"paired\" ratios above are the"
+    if ((${#SVC_VARIANTS[@]})); then
+        boot_table svc "multi-service (ssh nginx postgresql cron rsyslog)" "${SVC_VARIANTS[@]}"
+        echo
+    fi
+    echo "From just before the start command to the end of the first"
+    echo "\`nsenter -t PID -m systemctl is-system-running\` that prints \`running\`, polled every ${BOOT_POLL_MS} ms"
+    echo "(medians of the boots that got there; degraded, maintenance or nothing in ${BOOT_TIMEOUT} s,"
+    echo "multi-service ${OSH_BENCH_SVC_TIMEOUT:-30} s, count as not running, with the last answer)."
+    echo "Rounds run the variants back to back, the order rotating; \"paired\" ratios are the"
     echo "median over rounds of hook/other within the same round, with its ~95% confidence interval"
     echo "(sign test); a target counts as met when the whole interval is within it, missed when"
-    echo "the whole interval is beyond it."
+    echo "the whole interval is beyond it; without a target the row says which side the whole"
+    echo "interval is on, if any."
     echo
     echo "### 5. config.json parse time (command \`/bin/sh\`: read + parse + decide)"
     echo
@@ -626,7 +600,8 @@ rev=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')
     echo "<details><summary>osh-timer summaries (µs)</summary>"
     echo
     echo '```'
-    for f in fast sd-hand sd-situ sd-create boot boot-start parse parse-cap conc; do
+    for f in fast sd-hand sd-situ sd-create boot boot.start svc svc.start parse parse-cap conc; do
+        [[ -f $W/$f.tsv ]] || continue
         echo "== $f"
         cat "$W/$f.tsv"
     done
