@@ -35,6 +35,13 @@ int mountinfo_foreach_path(const char *path, mountinfo_cb cb, void *userdata, ho
 /* The same over a string (unit tests, fuzzing). */
 int mountinfo_foreach_string(const char *text, mountinfo_cb cb, void *userdata, hook_error_t *err);
 
+/* The mounts below the mount at FD (itself included), from listmount(2)
+ * and statmount(2) (mountlist.c), in the order they were mounted: entries
+ * have no source and no super options; options are "rw" or "ro", the
+ * optional fields "shared:N" or "master:N".  -ENOSYS (nothing reported)
+ * when the kernel lacks them (before 6.8): read mountinfo instead. */
+int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_t *err);
+
 /* The optional fields hold TAG:N ("shared", "master"). */
 bool mountinfo_has_tag(const struct mountinfo_entry *e, const char *tag);
 

@@ -227,7 +227,11 @@ int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
                 return hook_error_set(err, -r, "the rootfs's mount id: %s (the hook needs Linux 5.8 or later)",
                                       strerror(-r));
         fs_boundary_add(&ctx->boundary, id);
-        r = mountinfo_foreach_path("/proc/self/mountinfo", scan_cb, ctx, err);
+        /* the rootfs's subtree only (what the hook can reach from it); the
+         * whole table on kernels before 6.8 */
+        r = getenv("OSH_FORCE_MOUNTINFO") ? -ENOSYS : mountlist_foreach_below(ctx->rootfd, scan_cb, ctx, err);
+        if (r == -ENOSYS)
+                r = mountinfo_foreach_path("/proc/self/mountinfo", scan_cb, ctx, err);
         if (r < 0)
                 return hook_error_prefix(err, "the container's mount table");
         if (ctx->n_sub > 1)

@@ -179,6 +179,74 @@ START_TEST(test_live)
 }
 END_TEST
 
+/* listmount/statmount against mountinfo, on this machine's table: the
+ * subtree below a few mount points, field by field. */
+struct rows {
+        char **v;
+        size_t n;
+        const char *top;        /* mountinfo side: only at or below */
+};
+
+static int rows_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t *err)
+{
+        struct rows *r = userdata;
+        size_t l = r->top ? strlen(r->top) : 0;
+
+        (void)err;
+        if (r->top && !streq(r->top, "/") &&
+            !(strncmp(e->mount_point, r->top, l) == 0 && (e->mount_point[l] == '\0' || e->mount_point[l] == '/')))
+                return 0;
+        r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
+        r->v[r->n++] = tu_printf("%llu %llu %s %s %s %.2s %d %d", (unsigned long long)e->id,
+                                 (unsigned long long)e->parent, e->root, e->mount_point, e->fstype, e->options,
+                                 mountinfo_has_tag(e, "shared"), mountinfo_has_tag(e, "master"));
+        return 0;
+}
+
+static char *rows_text(struct rows *r)
+{
+        char *out = xstrdup("");
+        size_t i;
+
+        for (i = 0; i < r->n; i++) {
+                char *t = tu_printf("%s%s\n", out, r->v[i]);
+                free(out);
+                free(r->v[i]);
+                out = t;
+        }
+        free(r->v);
+        return out;
+}
+
+static const char *const tops[] = { "/", "/proc", "/sys", "/dev" };
+
+START_TEST(test_mountlist_live)
+{
+        _cleanup_close_ int fd = open(tops[_i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct rows a = {}, b = { .top = tops[_i] };
+        _cleanup_free_ char *ta = NULL, *tb = NULL;
+        hook_error_t err = {};
+        int r;
+
+        ck_assert_int_ge(fd, 0);
+        r = mountlist_foreach_below(fd, rows_cb, &a, &err);
+        if (r == -ENOSYS || r == -EPERM) {
+                fprintf(stderr, "listmount/statmount: %s, not compared\n", strerror(-r));
+                return;
+        }
+        ck_assert_ok(r, &err);
+        ck_assert_ok(mountinfo_foreach_path("/proc/self/mountinfo", rows_cb, &b, &err), &err);
+        ta = rows_text(&a);
+        tb = rows_text(&b);
+        if (!streq(tops[_i], "/") && b.n > 0 && !strstr(tb, tops[_i]))
+                return;
+        /* mountinfo may list a path that is not a mount point (then the
+         * subtree of / or of the mount below it) */
+        if (a.n > 0)
+                ck_assert_str_eq(ta, tb);
+}
+END_TEST
+
 static const char *const malformed[] = {
         "", "1", "1 2 0:3 / /x rw", "1 2 0:3 / /x rw shared:1", "x 2 0:3 / /x rw - tmpfs t rw",
         "1 2 03 / /x rw - tmpfs t rw", "1 2 0:3 / /x rw -", "1 2 0:3 / /x rw - tmpfs",
@@ -221,6 +289,7 @@ int main(void)
         TU_TCASE(s, "libmount", 0, TU_LOOP(test_samples, samples),
                  TU_TEST(test_escapes_and_stacking));
         TU_TCASE(s, "reader", 120, TU_TEST(test_stream_big), TU_TEST(test_live),
-                 TU_LOOP(test_malformed, malformed), TU_TEST(test_tags));
+                 TU_LOOP(test_malformed, malformed), TU_TEST(test_tags),
+                 TU_LOOP(test_mountlist_live, tops));
         return tu_run(s);
 }
