@@ -55,6 +55,10 @@
 #   run-tmpfs-whole  a /run volume marked prepare is taken without the
 #                  whole-tmpfs check (run-subdir)
 #   run-volume-refuse  a host directory at /run is not refused (run-dir)
+#   vt-own-dev     the host's VT nodes are removed from whatever /dev is
+#                  (no check that it is the spec's own unshared tmpfs): a
+#                  host /dev bound in loses them (test-interface privileged,
+#                  a fake host /dev in the test's directory)
 # The device and link swaps are timed with fanotify (boundary-fanswap.py),
 # not raced: bx15 race-device opens a device by chance only (a mean of 3-5
 # per 25 s against the old hook, sometimes 0).
@@ -145,6 +149,7 @@ run() {
     case $script in
     test-boundary.sh) var=OSH_BOUNDARY_ONLY ;;
     test-run-volume.sh) var=OSH_RV_ONLY ;;
+    test-interface.sh) var=OSH_IC_CASES ;;
     *) var=OSH_HOSTILE_ONLY ;;
     esac
     out=$(env HOOK="$work/$name/oci-systemd-hook" "$var=$only" OSH_HOSTILE_RACE_STARTS="${RACE:-0}" \
@@ -174,6 +179,7 @@ run control test-hostile.sh "$HOSTILE" pass
 run control test-hostile-input.sh "$INPUT" pass
 run control test-boundary.sh "$BOUNDARY" pass
 run control test-run-volume.sh "$RV" pass
+run control test-interface.sh privileged pass
 
 # ---------------------------------------------------------------- hostile
 
@@ -325,6 +331,15 @@ fi
 if replace_mutant run-volume-refuse plan.c \
     '"if (p->run == RUN_VOLUME)\n                (void)snprintf(p->refuse,"' '"if (0)\n                (void)snprintf(p->refuse,"'; then
     run run-volume-refuse test-run-volume.sh '^run-dir$' fail 'run-dir: explain shows' 'run-dir: refused'
+fi
+
+# ---------------------------------------------------------------- privileged
+
+if replace_mutant vt-own-dev mounts.c \
+    '"if (dev < 0 || !ctx->plan->spec_dev_tmpfs || !fs_is_mount_root(dev, \"\") || fstatfs(dev, &sfs) < 0 ||\n            sfs.f_type != TMPFS_MAGIC || fs_mount_id(dev, \"\", &id) < 0 || is_shared(ctx, id)) {"' \
+    '"if (dev < 0 || fs_mount_id(dev, \"\", &id) < 0 || fstatfs(dev, &sfs) < -1) {"'; then
+    run vt-own-dev test-interface.sh privileged fail \
+        'privileged: /dev a bind of the host.s: the host.s tty0 and vcs are still there'
 fi
 
 echo "1..$n"
