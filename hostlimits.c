@@ -275,6 +275,10 @@ bool hl_inotify_warning(char *msg, size_t size)
         struct hl_inotify h;
 
         hl_inotify_probe_fast(&h);
+        if (!hl_inotify_low(h.max_instances, h.running, HL_INOTIFY_PER_CONTAINER, NULL, 0))
+                return false;
+        /* rare: the whole count, so the message and its advice are exact */
+        hl_inotify_probe(&h);
         return hl_inotify_low(h.max_instances, h.running, HL_INOTIFY_PER_CONTAINER, msg, size);
 }
 

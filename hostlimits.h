@@ -63,7 +63,8 @@ void hl_inotify_probe(struct hl_inotify *h);
  * RUNNING is then a lower bound that decides the same. */
 void hl_inotify_probe_fast(struct hl_inotify *h);
 
-/* The hook's warning: the fast probe, then hl_inotify_low. */
+/* The hook's warning: the fast probe; when it says low, the full one for
+ * the message (its count and advice exact). */
 bool hl_inotify_warning(char *msg, size_t size);
 
 /* explain's line: the numbers, and the warning when there is one. */
