@@ -113,9 +113,22 @@ int cg_parse_mounts(const char *mountinfo, struct cg_mounts *ret, hook_error_t *
         return mountinfo_foreach_string(mountinfo, mounts_cb, ret, err);
 }
 
+/* The host's cgroup mounts: where they always are, by statmount (the
+ * node's mount table holds one rootfs per container: reading it grows
+ * with the node), else the whole table, where the last one wins. */
 static int cg_read_mounts(struct cg_mounts *ret, hook_error_t *err)
 {
+        static const char *const known[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd" };
+        hook_error_t tmp = {};
+        size_t i;
+        int r = 0;
+
         memset(ret, 0, sizeof(*ret));
+        for (i = 0; i < ELEMENTSOF(known) && r >= 0 && !getenv("OSH_FORCE_MOUNTINFO"); i++)
+                r = mountlist_stat_path(known[i], mounts_cb, ret, &tmp);
+        if (r >= 0 && !getenv("OSH_FORCE_MOUNTINFO") && (ret->unified_target || ret->named_target))
+                return 0;
+        cg_mounts_done(ret);
         return mountinfo_foreach_path("/proc/self/mountinfo", mounts_cb, ret, err);
 }
 

@@ -42,6 +42,11 @@ int mountinfo_foreach_string(const char *text, mountinfo_cb cb, void *userdata, 
  * when the kernel lacks them (before 6.8): read mountinfo instead. */
 int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_t *err);
 
+/* The mount on top at PATH, when PATH is a mount point, from statmount(2)
+ * (with the filesystem's options: 6.11); 0 when it is none; -ENOSYS when
+ * the kernel cannot say. */
+int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_error_t *err);
+
 /* The optional fields hold TAG:N ("shared", "master"). */
 bool mountinfo_has_tag(const struct mountinfo_entry *e, const char *tag);
 

@@ -24,6 +24,7 @@
 #define OSH_STATMOUNT_MNT_ROOT 0x08U
 #define OSH_STATMOUNT_MNT_POINT 0x10U
 #define OSH_STATMOUNT_FS_TYPE 0x20U
+#define OSH_STATMOUNT_MNT_OPTS 0x80U    /* 6.11: the filesystem's options */
 #define OSH_MNT_ID_REQ_SIZE_VER0 24
 #define OSH_MS_SHARED (1 << 20)
 #define OSH_MS_SLAVE (1 << 19)
@@ -38,7 +39,7 @@ struct osh_mnt_id_req {
 };
 
 struct osh_statmount {
-        __u32 size, spare1;
+        __u32 size, mnt_opts;               /* mnt_opts: 6.11, spare before */
         __u64 mask;
         __u32 sb_dev_major, sb_dev_minor;
         __u64 sb_magic;
@@ -99,12 +100,12 @@ static int list_below(__u64 id, struct idset *s)
 }
 
 /* statmount() of ID into *BUF (grown as needed); -ENOENT: gone since. */
-static int stat_one(__u64 id, struct osh_statmount **buf, size_t *size)
+static int stat_one(__u64 id, __u64 extra, struct osh_statmount **buf, size_t *size)
 {
         struct osh_mnt_id_req req = {
                 .size = OSH_MNT_ID_REQ_SIZE_VER0, .mnt_id = id,
                 .param = OSH_STATMOUNT_MNT_BASIC | OSH_STATMOUNT_MNT_ROOT | OSH_STATMOUNT_MNT_POINT |
-                         OSH_STATMOUNT_FS_TYPE,
+                         OSH_STATMOUNT_FS_TYPE | extra,
         };
 
         for (;;) {
@@ -133,7 +134,7 @@ static int report(const struct osh_statmount *sm, size_t size, mountinfo_cb cb, 
                 .mount_point = str_at(sm, size, OSH_STATMOUNT_MNT_POINT, sm->mnt_point),
                 .options = sm->mnt_attr & MOUNT_ATTR_RDONLY ? "ro" : "rw",
                 .fstype = str_at(sm, size, OSH_STATMOUNT_FS_TYPE, sm->fs_type),
-                .source = "", .super_options = "",
+                .source = "", .super_options = str_at(sm, size, OSH_STATMOUNT_MNT_OPTS, sm->mnt_opts),
         };
         char optional[64] = "";
 
@@ -168,7 +169,7 @@ int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_
                 if (i == 0) {
                         size_t j;
                         for (j = 1; j < s.n && !recursive; j++)
-                                if (stat_one(s.v[j], &sm, &size) == 0 && sm->mnt_parent_id != s.v[0])
+                                if (stat_one(s.v[j], 0, &sm, &size) == 0 && sm->mnt_parent_id != s.v[0])
                                         recursive = true;
                 }
         }
@@ -179,7 +180,7 @@ int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_
         /* in the order they were mounted, as mountinfo lists them */
         qsort(s.v, s.n, sizeof(*s.v), cmp_id);
         for (i = 0; i < s.n && r == 0; i++) {
-                int q = stat_one(s.v[i], &sm, &size);
+                int q = stat_one(s.v[i], 0, &sm, &size);
                 if (q == -ENOENT)
                         continue;       /* unmounted since */
                 if (q < 0) {
@@ -192,4 +193,34 @@ out:
         free(sm);
         free(s.v);
         return r < 0 ? r : 0;
+}
+
+int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_error_t *err)
+{
+        _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct osh_statmount *sm = NULL;
+        size_t size = 4096;
+        struct statx stx;
+        int r;
+
+        if (fd < 0)
+                return 0;
+        if (statx(fd, "", AT_EMPTY_PATH, OSH_STATX_MNT_ID_UNIQUE, &stx) < 0 ||
+            !(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return -ENOSYS;
+        if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return 0;
+        sm = xmalloc(size);
+        r = stat_one(stx.stx_mnt_id, OSH_STATMOUNT_MNT_OPTS, &sm, &size);
+        /* no options: none to show (cgroup2), or a kernel before 6.11;
+         * a cgroup v1 mount always has some (its controllers, name=) */
+        if (r == 0 && !(sm->mask & OSH_STATMOUNT_MNT_OPTS) &&
+            streq(str_at(sm, size, OSH_STATMOUNT_FS_TYPE, sm->fs_type), "cgroup"))
+                r = -ENOSYS;
+        if (r == 0)
+                r = report(sm, size, cb, userdata, err);
+        else if (r != -ENOSYS)
+                r = hook_error_set(err, -r, "statmount `%s`: %s", path, strerror(-r));
+        free(sm);
+        return r;
 }

@@ -247,6 +247,51 @@ START_TEST(test_mountlist_live)
 }
 END_TEST
 
+/* statmount at one path against the top mountinfo entry there. */
+struct top {
+        const char *at;
+        char *row;
+};
+
+static int top_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t *err)
+{
+        struct top *t = userdata;
+
+        (void)err;
+        if (t->at && !streq(e->mount_point, t->at))
+                return 0;
+        free(t->row);
+        t->row = tu_printf("%llu %s %s %s %.2s %d", (unsigned long long)e->id, e->root, e->mount_point, e->fstype,
+                           e->options, strstr(e->super_options, "name=systemd") != NULL);
+        return 0;
+}
+
+static const char *const stat_paths[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd",
+                                          "/proc", "/" };
+
+START_TEST(test_mountlist_stat_path)
+{
+        struct top a = {}, b = { .at = stat_paths[_i] };
+        hook_error_t err = {};
+        int r = mountlist_stat_path(stat_paths[_i], top_cb, &a, &err);
+
+        if (r == -ENOSYS || r == -EPERM) {
+                fprintf(stderr, "statmount: %s, not compared\n", strerror(-r));
+                return;
+        }
+        ck_assert_ok(r, &err);
+        ck_assert_ok(mountinfo_foreach_path("/proc/self/mountinfo", top_cb, &b, &err), &err);
+        if (!a.row) {   /* not a mount point here: mountinfo agrees */
+                ck_assert_ptr_null(b.row);
+                return;
+        }
+        ck_assert_ptr_nonnull(b.row);
+        ck_assert_str_eq(a.row, b.row);
+        free(a.row);
+        free(b.row);
+}
+END_TEST
+
 static const char *const malformed[] = {
         "", "1", "1 2 0:3 / /x rw", "1 2 0:3 / /x rw shared:1", "x 2 0:3 / /x rw - tmpfs t rw",
         "1 2 03 / /x rw - tmpfs t rw", "1 2 0:3 / /x rw -", "1 2 0:3 / /x rw - tmpfs",
@@ -290,6 +335,6 @@ int main(void)
                  TU_TEST(test_escapes_and_stacking));
         TU_TCASE(s, "reader", 120, TU_TEST(test_stream_big), TU_TEST(test_live),
                  TU_LOOP(test_malformed, malformed), TU_TEST(test_tags),
-                 TU_LOOP(test_mountlist_live, tops));
+                 TU_LOOP(test_mountlist_live, tops), TU_LOOP(test_mountlist_stat_path, stat_paths));
         return tu_run(s);
 }
