@@ -331,6 +331,7 @@ lxc.init.cmd = /sbin/init
 lxc.net.0.type = empty
 lxc.apparmor.profile = unconfined
 lxc.log.file = $1/lxc.log
+lxc.cgroup.relative = 1
 EOF
 }
 
@@ -352,6 +353,81 @@ _bench_leader() {
     return 1
 }
 
+# ---------------------------------------------------------------- cgroups
+
+# systemd-nspawn and lxc-start stay in the cgroup of the shell that starts
+# them, here the host's root (no systemd as PID 1), and the systemd they
+# boot writes there: nspawn --keep-unit makes /payload (the container) and
+# /supervisor (itself) in the unified and name=systemd hierarchies, the
+# container's systemd its init.scope, system.slice, ... below /payload;
+# lxc (privileged) escapes to PID 1's cgroup and makes /lxc.monitor.NAME,
+# /lxc.payload.NAME and /lxc.pivot.  So both start from a subshell moved
+# into /osh-e2e/<run>-peer-VARIANT-ROUND (cgroup2, name=systemd), lxc with
+# lxc.cgroup.relative = 1, the cgroup removed after the teardown.  Podman
+# (4.3) in systemd mode on cgroup v1 binds the host's whole name=systemd
+# hierarchy on /sys/fs/cgroup/systemd: with --cgroupns=private systemd sees
+# itself at "/" and puts its units at the host's root, so on v1 and hybrid
+# hosts the bench uses podman's own default there, --cgroupns=host (its
+# systemd then writes below its libpod-ID cgroup).  Every boot checks that
+# the roots did not change (_bench_cg_check).
+_bench_podman_cgns=private
+[[ $(stat -fc %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs ]] || _bench_podman_cgns=host
+
+# _bench_cg_mounts: the mount points of the cgroup2 hierarchy and of the
+# name=systemd one, those mounted at their root
+_bench_cg_mounts() {
+    findmnt -rn -t cgroup2,cgroup -o TARGET,FSROOT,FSTYPE,OPTIONS |
+        awk '$2 == "/" && ($3 == "cgroup2" || $4 ~ /(^|,)name=systemd(,|$)/) { print $1 }'
+}
+# _bench_cg_make CG: makes CG there (outside the clock); _bench_cg_join CG:
+# moves this (sub)shell into it (builtins only: inside the clock)
+_bench_cg_mps=()
+_bench_cg_make() {
+    local mp
+    mapfile -t _bench_cg_mps < <(_bench_cg_mounts)
+    for mp in "${_bench_cg_mps[@]}"; do mkdir -p "$mp$1"; done
+}
+_bench_cg_join() {
+    local mp
+    for mp in "${_bench_cg_mps[@]}"; do
+        echo "$BASHPID" >"$mp$1/cgroup.procs" || { echo "bench: cannot move into $mp$1" >&2; return 1; }
+    done
+}
+# _bench_cg_leave CG VARIANT ROUND: removes CG (and what the peer made in
+# it) once its processes are gone; fails loudly when they are not
+_bench_cg_leave() {
+    local mp left
+    for _ in $(seq 50); do
+        e2e_rm_cgroup "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    left=$(for mp in $(_bench_cg_mounts); do [[ -d $mp$1 ]] && find "$mp$1" -name cgroup.procs -exec cat {} +; done | sort -un | tr '\n' ' ')
+    say "FAIL: $2 (round $3) left $1 behind, processes: ${left:-none}"
+    exit 1
+}
+# _bench_cg_roots: the host's cgroup roots (cgroup2, name=systemd): every
+# directory at depth 1 and 2 with its mtime (a child made or removed there
+# changes it), but /osh-e2e and /libpod_parent (the tests' and podman's own
+# parents: other runs on the node make and remove children there)
+_bench_cg_roots() {
+    local mp
+    for mp in $(_bench_cg_mounts); do
+        find "$mp" -mindepth 1 -maxdepth 2 \( -path "$mp/osh-e2e" -o -path "$mp/libpod_parent" \) -prune \
+            -o -type d -printf '%p %T@\n' 2>/dev/null
+    done | sort
+}
+# _bench_cg_check BEFORE VARIANT ROUND: fails loudly when a directory at the
+# host's cgroup roots appeared or changed since _bench_cg_roots >BEFORE
+_bench_cg_check() {
+    local new
+    new=$(comm -13 "$1" <(_bench_cg_roots))
+    [[ -z $new ]] && return 0
+    say "FAIL: during the boot of $2 (round $3) something wrote into the host's cgroup roots" \
+        "(the peer's systemd outside its own cgroup, or another process on this node); new or changed:"
+    echo "#   ${new//$'\n'/$'\n'#   }" >&2
+    exit 1
+}
+
 # ---------------------------------------------------------------- boot
 
 BOOT_POLL_MS=20
@@ -366,7 +442,7 @@ BOOT_TIMEOUT=60
 # the end of the first `nsenter -t PID -m systemctl is-system-running`
 # printing `running`, polled every BOOT_POLL_MS.
 boot_one() {
-    local v=${1#svc-} img=base r=$2 raw=$W/$3.raw b name t0 t1='' pid=0 rec out cid='' bg=0 lower
+    local v=${1#svc-} img=base r=$2 raw=$W/$3.raw b name t0 t1='' pid=0 rec out cid='' bg=0 lower cg
     [[ $1 == svc-* ]] && img=svc
     b=$W/boot-$1-$r
     name=$(basename "$W" | tr '[:upper:]' '[:lower:]')-$1-$r
@@ -384,6 +460,9 @@ boot_one() {
         mount -t overlay overlay -o "lowerdir=$lower,upperdir=$b/upper,workdir=$b/work" "$b/rootfs"
     fi
     [[ $v == lxc ]] && { mkdir -p "$b/lxc"; _bench_lxc_conf "$b" "$name" >"$b/lxc.conf"; }
+    cg=/osh-e2e/$(basename "$W")-peer-$1-$r
+    _bench_cg_roots >"$b.cgroots"
+    [[ $v == nspawn || $v == lxc ]] && _bench_cg_make "$cg"
     t0=$EPOCHREALTIME
     case $v in
     hook | ideal)
@@ -394,19 +473,20 @@ boot_one() {
         pid=$(e2e_pid runc "$name" 2>/dev/null) || pid=0
         ;;
     nspawn)
-        systemd-nspawn -q -b -D "$b/rootfs" -M "$name" --register=no --keep-unit --console=read-only \
-            </dev/null >"$b/console.log" 2>&1 &
+        (_bench_cg_join "$cg" && exec systemd-nspawn -q -b -D "$b/rootfs" -M "$name" --register=no --keep-unit \
+            --console=read-only) </dev/null >"$b/console.log" 2>&1 &
         bg=$!
         pid=$(_bench_leader "$bg") || pid=0
         ;;
     lxc)
-        lxc-start -F -n "$name" -P "$b/lxc" -f "$b/lxc.conf" </dev/null >"$b/console.log" 2>&1 &
+        (_bench_cg_join "$cg" && exec lxc-start -F -n "$name" -P "$b/lxc" -f "$b/lxc.conf") \
+            </dev/null >"$b/console.log" 2>&1 &
         bg=$!
         pid=$(_bench_leader "$bg") || pid=0
         ;;
     podman)
         _podman_names+=("$name")
-        podman run -d --name "$name" --runtime runc --systemd=always --cgroupns=private --network=none \
+        podman run -d --name "$name" --runtime runc --systemd=always --cgroupns="$_bench_podman_cgns" --network=none \
             --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --pidfile "$b/pid" \
             "osh-bench:bookworm$([[ $img == svc ]] && echo -services)" /sbin/init >"$b/console.log" 2>&1 ||
             { say "podman run $name failed:"; sed 's/^/#   /' "$b/console.log" >&2; }
@@ -469,6 +549,9 @@ boot_one() {
     fi
     [[ -d $b/rootfs ]] && e2e_bundle_cleanup "$b"
     rm -rf --one-file-system "$b"
+    [[ $v == nspawn || $v == lxc ]] && _bench_cg_leave "$cg" "$1" "$r"
+    _bench_cg_check "$b.cgroots" "$1" "$r"
+    rm -f "$b.cgroots"
 }
 
 # run_set SET ROUNDS VARIANT[:N]...: ROUNDS rounds, each booting every
