@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "copyup.h"
 #include "fsutil.h"
@@ -146,18 +147,41 @@ static void copy_attrs(int ddir, const char *name, const struct stat *st)
 
 static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err);
 
+/* fstatat and fs_is_mount_root() in one statx */
+static int stat_entry(int dirfd, const char *name, struct stat *st, bool *mount_root)
+{
+        struct statx x;
+
+        if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &x) < 0)
+                return -1;
+        memset(st, 0, sizeof(*st));
+        st->st_mode = x.stx_mode;
+        st->st_uid = x.stx_uid;
+        st->st_gid = x.stx_gid;
+        st->st_size = (off_t)x.stx_size;
+        st->st_ino = (ino_t)x.stx_ino;
+        st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+        st->st_nlink = x.stx_nlink;
+        st->st_atim = (struct timespec){ x.stx_atime.tv_sec, x.stx_atime.tv_nsec };
+        st->st_mtim = (struct timespec){ x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec };
+        *mount_root = (x.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (x.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+        return 0;
+}
+
 
 static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, struct copy_budget *b,
                       hook_error_t *err)
 {
         struct stat st;
+        bool mount_root;
         int r = 0;
 
         if (++b->entries > COPYUP_MAX_ENTRIES)
                 return hook_error_set(err, EFBIG, "more than %u entries to copy", COPYUP_MAX_ENTRIES);
-        if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        /* one lookup for both: on a fresh overlay each one costs */
+        if (stat_entry(sdir, name, &st, &mount_root) < 0)
                 return errno == ENOENT ? 0 : hook_error_set(err, errno, "stat `%s`: %s", name, strerror(errno));
-        if (fs_is_mount_root(sdir, name)) {
+        if (mount_root) {
                 /* A volume the runtime mounted here: the executor moves it
                  * onto the new tmpfs; copy only the mount point, never
                  * what is mounted (secrets, big volumes). */
@@ -198,25 +222,29 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
         return r < 0 ? r : 0;
 }
 
+/* SRC is a descriptor of our own (its offset is ours to move): its
+ * entries straight from getdents64, no DIR and no allocation. */
 static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err)
 {
-        int fd;
-        DIR *d;
-        struct dirent *de;
+        char buf[4096] __attribute__((aligned(8)));
+        ssize_t n;
         int r = 0;
 
         if (depth > COPYUP_MAX_DEPTH)
                 return hook_error_set(err, ELOOP, "deeper than %u levels", COPYUP_MAX_DEPTH);
-        fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        (void)close(fd);
-                return hook_error_set(err, errno, "opendir: %s", strerror(errno));
+        while (r >= 0 && (n = getdents64(src, buf, sizeof(buf))) > 0) {
+                ssize_t off = 0;
+
+                while (r >= 0 && off < n) {
+                        const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+
+                        off += de->d_reclen;
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                r = copy_entry(src, dst, de->d_name, depth, b, err);
+                }
         }
-        while (r >= 0 && (de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        r = copy_entry(src, dst, de->d_name, depth, b, err);
-        closedir(d);
+        if (r >= 0 && n < 0)
+                r = hook_error_set(err, errno, "listing a directory: %s", strerror(errno));
         return r;
 }
 
