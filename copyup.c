@@ -13,6 +13,12 @@ struct copy_budget {
         size_t entries;
         size_t bytes;
         const struct copy_reader *reader;
+        /* what an entry has when created (the tree is detached: created
+         * with its final mode at once), to skip a chown or chmod that
+         * would change nothing */
+        uid_t new_uid;
+        gid_t new_gid;          /* the root's when it is setgid */
+        mode_t umask, setgid;   /* setgid: S_ISGID inherited by directories */
 };
 
 static bool id_mapped(const struct id_map *m, size_t n, unsigned long id)
@@ -109,7 +115,7 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *st
 {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
 
-        to = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        to = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 0777);
         if (to < 0)
                 return hook_error_set(err, errno, "create `%s`: %s", name, strerror(errno));
         if (!copy_reader_may_read(b->reader, st))
@@ -133,14 +139,24 @@ static int copy_link(int sdir, int ddir, const char *name, hook_error_t *err)
         return 0;
 }
 
-static void copy_attrs(int ddir, const char *name, const struct stat *st)
+/* The mode an entry got when created with CREATE. */
+static mode_t created_mode(const struct copy_budget *b, mode_t create, bool dir)
+{
+        return (create & ~b->umask) | (dir ? b->setgid : 0);
+}
+
+static void copy_attrs(int ddir, const char *name, const struct stat *st, mode_t created, const struct copy_budget *b)
 {
         const struct timespec ts[2] = { st->st_atim, st->st_mtim };
+        bool chowned = false;
 
         /* Owners as in the image (already shifted for a user namespace);
          * chown before chmod, which would otherwise drop setgid bits. */
-        (void)fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
-        if (!S_ISLNK(st->st_mode))
+        if (st->st_uid != b->new_uid || st->st_gid != b->new_gid) {
+                (void)fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
+                chowned = true;
+        }
+        if (!S_ISLNK(st->st_mode) && (chowned || created != (st->st_mode & 07777)))
                 (void)fchmodat(ddir, name, st->st_mode & 07777, 0);
         (void)utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW);
 }
@@ -174,6 +190,7 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
 {
         struct stat st;
         bool mount_root;
+        mode_t created = 0;
         int r = 0;
 
         if (++b->entries > COPYUP_MAX_ENTRIES)
@@ -196,7 +213,8 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_close_ int s = -EBADF, d = -EBADF;
 
-                if (mkdirat(ddir, name, 0700) < 0)
+                created = created_mode(b, st.st_mode & 01777, true);
+                if (mkdirat(ddir, name, st.st_mode & 01777) < 0)
                         return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
                 s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 d = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -206,17 +224,19 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
                 if (copy_reader_may_read(b->reader, &st))
                         r = copy_dir(s, d, depth + 1, b, err);
         } else if (S_ISREG(st.st_mode)) {
+                created = created_mode(b, st.st_mode & 0777, false);
                 r = copy_file(sdir, ddir, name, &st, b, err);
         } else if (S_ISLNK(st.st_mode)) {
                 r = copy_link(sdir, ddir, name, err);
         } else if (S_ISFIFO(st.st_mode)) {
-                if (mkfifoat(ddir, name, 0600) < 0)
+                created = created_mode(b, st.st_mode & 0777, false);
+                if (mkfifoat(ddir, name, st.st_mode & 0777) < 0)
                         r = hook_error_set(err, errno, "mkfifo `%s`: %s", name, strerror(errno));
         } else {
                 return 0;   /* sockets are runtime state; devices do not belong in /run */
         }
         if (r >= 0)
-                copy_attrs(ddir, name, &st);
+                copy_attrs(ddir, name, &st, created, b);
         /* No prefix per level: in a deep tree it would push the cause
          * out of the message. */
         return r < 0 ? r : 0;
@@ -253,7 +273,7 @@ int copyup_tree(int src, int dst, const struct copy_reader *reader, bool keep_ro
         struct copy_budget b = { .reader = reader };
         _cleanup_close_ int s = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                             d = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct stat st;
+        struct stat st, root;
 
         if (s < 0 || d < 0 || fstat(s, &st) < 0)
                 return hook_error_set(err, errno, "open for copy-up: %s", strerror(errno));
@@ -262,5 +282,12 @@ int copyup_tree(int src, int dst, const struct copy_reader *reader, bool keep_ro
                 return hook_error_set(err, errno, "owner and mode of the tmpfs root: %s", strerror(errno));
         if (!copy_reader_may_read(reader, &st))
                 return 0;
+        if (fstat(d, &root) < 0)
+                return hook_error_set(err, errno, "the tmpfs root: %s", strerror(errno));
+        b.new_uid = geteuid();
+        b.setgid = root.st_mode & S_ISGID;
+        b.new_gid = b.setgid ? root.st_gid : getegid();
+        b.umask = umask(0);
+        (void)umask(b.umask);
         return copy_dir(s, dst, 0, &b, err);
 }
