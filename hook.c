@@ -64,6 +64,12 @@ static void usage(FILE *f)
                 "Exit status: 0 done or nothing to do, 1 error, 2 usage error.\n");
 }
 
+static bool is_host_root(const struct stat *st)
+{
+        struct stat root;
+        return stat("/", &root) == 0 && root.st_dev == st->st_dev && root.st_ino == st->st_ino;
+}
+
 static int open_config(const char *bundle, int *ret_fd, hook_error_t *err)
 {
         _cleanup_close_ int dfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -EBADF;
@@ -71,6 +77,13 @@ static int open_config(const char *bundle, int *ret_fd, hook_error_t *err)
 
         if (dfd < 0)
                 return hook_error_set(err, errno, "bundle `%.200s`: %s", bundle, strerror(errno));
+        /* crun gave createRuntime hooks of containers with a user
+         * namespace and device nodes "/" (crun issue 2025, fixed by its PR
+         * 2038, again by 2261): never read the host's /config.json */
+        if (fstat(dfd, &st) == 0 && is_host_root(&st))
+                return hook_error_set(err, EINVAL, "the state names `/` as the bundle: a runtime bug (crun before "
+                                      "its fix for issue 2025 does so with a user namespace and device nodes); "
+                                      "update the runtime");
         fd = openat(dfd, "config.json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return hook_error_set(err, errno, "`%.200s/config.json`: %s", bundle,

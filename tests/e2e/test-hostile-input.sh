@@ -276,6 +276,8 @@ bcase relative 1 'state: `bundle` `relative/bundle` is not an absolute path' rel
 bcase dotdot 1 'state: `bundle` `.*/\.\./bundle` has a `\.\.` component' "$T/b-x/../bundle"
 bcase dotdot-end 1 'state: `bundle` `.*/\.\.` has a `\.\.` component' "$B/.."
 bcase missing 1 'bundle `/nonexistent-osh/b`: No such file or directory' /nonexistent-osh/b
+# crun's bug (issue 2025): never the host's /config.json
+bcase host-root 1 'the state names `/` as the bundle: a runtime bug .*update the runtime' /
 bcase a-file 1 'bundle `.*/config.json`: Not a directory' "$B/config.json"
 d=$(mkbundle symlink)
 mv "$d/config.json" "$d/real.json"
