@@ -124,9 +124,9 @@ static int cg_read_mounts(struct cg_mounts *ret, hook_error_t *err)
         int r = 0;
 
         memset(ret, 0, sizeof(*ret));
-        for (i = 0; i < ELEMENTSOF(known) && r >= 0 && !getenv("OSH_FORCE_MOUNTINFO"); i++)
+        for (i = 0; i < ELEMENTSOF(known) && r >= 0; i++)
                 r = mountlist_stat_path(known[i], mounts_cb, ret, &tmp);
-        if (r >= 0 && !getenv("OSH_FORCE_MOUNTINFO") && (ret->unified_target || ret->named_target))
+        if (r >= 0 && (ret->unified_target || ret->named_target))
                 return 0;
         cg_mounts_done(ret);
         return mountinfo_foreach_path("/proc/self/mountinfo", mounts_cb, ret, err);

@@ -49,14 +49,8 @@ void fs_boundary_add(struct fs_boundary *b, uint64_t id)
 bool fs_on_boundary(const struct fs_boundary *b, int fd)
 {
         uint64_t id;
-        size_t i;
 
-        if (fs_mount_id(fd, "", &id) < 0)
-                return false;
-        for (i = 0; b && i < b->n; i++)
-                if (b->ids[i] == id)
-                        return true;
-        return false;
+        return b && fs_mount_id(fd, "", &id) == 0 && u64_in(b->ids, b->n, id);
 }
 
 void fs_created_record(struct fs_created *log, int dirfd, const char *name, bool dir)

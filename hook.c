@@ -14,6 +14,7 @@
 #include "inject.h"
 #include "log.h"
 #include "mounts.h"
+#include "mountinfo.h"
 #include "nsenter.h"
 #include "plan.h"
 #include "predict.h"
@@ -461,6 +462,8 @@ int main(int argc, char **argv)
                 return cmd_configure(argc - 1, argv + 1);
         if (getenv("OSH_FORCE_WALK"))
                 fs_force_walk = true;
+        if (getenv("OSH_FORCE_MOUNTINFO"))
+                mountlist_off = true;
         while ((c = getopt_long(argc, argv, "hVd", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'h':

@@ -41,6 +41,9 @@ int mountinfo_foreach_string(const char *text, mountinfo_cb cb, void *userdata, 
  * optional fields "shared:N" or "master:N".  -ENOSYS (nothing reported)
  * when the kernel lacks them (before 6.8): read mountinfo instead. */
 int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_t *err);
+/* Set: the mountlist_* calls answer -ENOSYS (OSH_FORCE_MOUNTINFO=1, to test
+ * the mountinfo fallback on a kernel that has them). */
+extern bool mountlist_off;
 
 /* The mount on top at PATH, when PATH is a mount point, from statmount(2)
  * (with the filesystem's options: 6.11); 0 when it is none; -ENOSYS when

@@ -52,22 +52,14 @@ struct osh_statmount {
         char str[];
 };
 
+bool mountlist_off;
+
 struct idset {
-        __u64 *v;
+        uint64_t *v;
         size_t n;
 };
 
-static bool idset_has(const struct idset *s, __u64 id)
-{
-        size_t i;
-
-        for (i = 0; i < s->n; i++)
-                if (s->v[i] == id)
-                        return true;
-        return false;
-}
-
-static void idset_add(struct idset *s, __u64 id)
+static void idset_add(struct idset *s, uint64_t id)
 {
         s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
         s->v[s->n++] = id;
@@ -75,7 +67,7 @@ static void idset_add(struct idset *s, __u64 id)
 
 static int cmp_id(const void *a, const void *b)
 {
-        __u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
         return x < y ? -1 : x > y;
 }
 
@@ -91,7 +83,7 @@ static int list_below(__u64 id, struct idset *s)
                 if (n < 0)
                         return -errno;
                 for (i = 0; i < n; i++)
-                        if (!idset_has(s, buf[i]))
+                        if (!u64_in(s->v, s->n, buf[i]))
                                 idset_add(s, buf[i]);
                 if (n > 0)
                         req.param = buf[n - 1];
@@ -155,6 +147,8 @@ int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_
         struct statx stx;
         int r = 0;
 
+        if (mountlist_off)
+                return -ENOSYS;
         if (statx(fd, "", AT_EMPTY_PATH, OSH_STATX_MNT_ID_UNIQUE, &stx) < 0)
                 return -errno;
         if (!(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE))
@@ -203,6 +197,8 @@ int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_
         struct statx stx;
         int r;
 
+        if (mountlist_off)
+                return -ENOSYS;
         if (fd < 0)
                 return 0;
         if (statx(fd, "", AT_EMPTY_PATH, OSH_STATX_MNT_ID_UNIQUE, &stx) < 0 ||

@@ -158,12 +158,7 @@ static int scan_cb(const struct mountinfo_entry *e, void *userdata, hook_error_t
 
 static bool is_shared(const struct apply_ctx *ctx, uint64_t id)
 {
-        size_t i;
-
-        for (i = 0; i < ctx->n_shared; i++)
-                if (ctx->shared[i] == id)
-                        return true;
-        return false;
+        return u64_in(ctx->shared, ctx->n_shared, id);
 }
 
 static bool is_rootfs(int fd, const struct apply_ctx *ctx)
@@ -229,7 +224,7 @@ int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
         fs_boundary_add(&ctx->boundary, id);
         /* the rootfs's subtree only (what the hook can reach from it); the
          * whole table on kernels before 6.8 */
-        r = getenv("OSH_FORCE_MOUNTINFO") ? -ENOSYS : mountlist_foreach_below(ctx->rootfd, scan_cb, ctx, err);
+        r = mountlist_foreach_below(ctx->rootfd, scan_cb, ctx, err);
         if (r == -ENOSYS)
                 r = mountinfo_foreach_path("/proc/self/mountinfo", scan_cb, ctx, err);
         if (r < 0)

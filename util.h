@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,17 @@ static inline void closep(int *fd)
                 errno = saved;
         }
 }
+/* X is one of the N values at V (mount ids: a handful). */
+static inline bool u64_in(const uint64_t *v, size_t n, uint64_t x)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (v[i] == x)
+                        return true;
+        return false;
+}
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)

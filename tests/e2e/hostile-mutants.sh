@@ -315,7 +315,7 @@ open("mounts.c", "w").write(s)'; then
 fi
 
 if replace_mutant shared-attach mounts.c \
-    '"static bool is_shared(const struct apply_ctx *ctx, uint64_t id)\n{\n        size_t i;\n"' 'a + "\n        if (ctx) return false;\n"'; then
+    '"static bool is_shared(const struct apply_ctx *ctx, uint64_t id)\n{\n"' 'a + "        if (ctx) return false;\n"'; then
     run shared-attach test-boundary.sh '^rootfs-shared-hooktime$' fail \
         'rootfs-shared-hooktime: the host.s mount table below the test.s directory is unchanged'
     run shared-attach test-run-volume.sh '^run-shared$' fail 'run-shared: refused'
