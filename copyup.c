@@ -161,14 +161,23 @@ static void copy_attrs(int ddir, const char *name, const struct stat *st, mode_t
         (void)utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err);
+/* The destination directory of a copy_dir(): opened when its first entry
+ * comes (most of an image's /run is empty directories). */
+struct dest {
+        int fd;
+        int parent;
+        const char *name;
+};
 
-/* fstatat and fs_is_mount_root() in one statx */
+static int copy_dir(int src, struct dest *dst, unsigned depth, struct copy_budget *b, hook_error_t *err);
+
+/* fstatat and fs_is_mount_root() in one statx: of NAME in DIRFD, or of
+ * DIRFD itself when NAME is "" */
 static int stat_entry(int dirfd, const char *name, struct stat *st, bool *mount_root)
 {
         struct statx x;
 
-        if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &x) < 0)
+        if (statx(dirfd, name, name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH, STATX_BASIC_STATS, &x) < 0)
                 return -1;
         memset(st, 0, sizeof(*st));
         st->st_mode = x.stx_mode;
@@ -184,20 +193,46 @@ static int stat_entry(int dirfd, const char *name, struct stat *st, bool *mount_
         return 0;
 }
 
-
-static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, struct copy_budget *b,
-                      hook_error_t *err)
+/* A directory entry's metadata, and for a directory an open descriptor
+ * (*DIR): one lookup, which on a fresh overlay is what costs.  O_DIRECTORY
+ * opens nothing else (a FIFO fails the lookup before any open). */
+static int stat_or_open(int sdir, const char *name, unsigned char type, struct stat *st, bool *mount_root, int *dir)
 {
+        *dir = -EBADF;
+        if (type == DT_DIR) {
+                *dir = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (*dir >= 0) {
+                        if (stat_entry(*dir, "", st, mount_root) == 0)
+                                return 0;
+                        closep(dir);
+                        return -1;
+                }
+                if (errno != ENOTDIR && errno != ELOOP)
+                        return -1;
+                /* not a directory after all: whatever it is now */
+        }
+        return stat_entry(sdir, name, st, mount_root);
+}
+
+static int copy_entry(int sdir, struct dest *dst, const char *name, unsigned char type, unsigned depth,
+                      struct copy_budget *b, hook_error_t *err)
+{
+        _cleanup_close_ int s = -EBADF;
         struct stat st;
         bool mount_root;
         mode_t created = 0;
-        int r = 0;
+        int ddir, r = 0;
 
         if (++b->entries > COPYUP_MAX_ENTRIES)
                 return hook_error_set(err, EFBIG, "more than %u entries to copy", COPYUP_MAX_ENTRIES);
-        /* one lookup for both: on a fresh overlay each one costs */
-        if (stat_entry(sdir, name, &st, &mount_root) < 0)
+        if (stat_or_open(sdir, name, type, &st, &mount_root, &s) < 0)
                 return errno == ENOENT ? 0 : hook_error_set(err, errno, "stat `%s`: %s", name, strerror(errno));
+        if (dst->fd < 0) {
+                dst->fd = openat(dst->parent, dst->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dst->fd < 0)
+                        return hook_error_set(err, errno, "open dir `%s`: %s", dst->name, strerror(errno));
+        }
+        ddir = dst->fd;
         if (mount_root) {
                 /* A volume the runtime mounted here: the executor moves it
                  * onto the new tmpfs; copy only the mount point, never
@@ -211,18 +246,19 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
                 return 0;
         }
         if (S_ISDIR(st.st_mode)) {
-                _cleanup_close_ int s = -EBADF, d = -EBADF;
+                struct dest sub = { .fd = -EBADF, .parent = ddir, .name = name };
 
                 created = created_mode(b, st.st_mode & 01777, true);
                 if (mkdirat(ddir, name, st.st_mode & 01777) < 0)
                         return hook_error_set(err, errno, "mkdir `%s`: %s", name, strerror(errno));
-                s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                d = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (s < 0 || d < 0)
+                if (s < 0)
+                        s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (s < 0)
                         return hook_error_set(err, errno, "open dir `%s`: %s", name, strerror(errno));
                 /* what the container could not list stays empty */
                 if (copy_reader_may_read(b->reader, &st))
-                        r = copy_dir(s, d, depth + 1, b, err);
+                        r = copy_dir(s, &sub, depth + 1, b, err);
+                closep(&sub.fd);
         } else if (S_ISREG(st.st_mode)) {
                 created = created_mode(b, st.st_mode & 0777, false);
                 r = copy_file(sdir, ddir, name, &st, b, err);
@@ -244,7 +280,7 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth, stru
 
 /* SRC is a descriptor of our own (its offset is ours to move): its
  * entries straight from getdents64, no DIR and no allocation. */
-static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hook_error_t *err)
+static int copy_dir(int src, struct dest *dst, unsigned depth, struct copy_budget *b, hook_error_t *err)
 {
         char buf[4096] __attribute__((aligned(8)));
         ssize_t n;
@@ -260,7 +296,7 @@ static int copy_dir(int src, int dst, unsigned depth, struct copy_budget *b, hoo
 
                         off += de->d_reclen;
                         if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                                r = copy_entry(src, dst, de->d_name, depth, b, err);
+                                r = copy_entry(src, dst, de->d_name, de->d_type, depth, b, err);
                 }
         }
         if (r >= 0 && n < 0)
@@ -289,5 +325,5 @@ int copyup_tree(int src, int dst, const struct copy_reader *reader, bool keep_ro
         b.new_gid = b.setgid ? root.st_gid : getegid();
         b.umask = umask(0);
         (void)umask(b.umask);
-        return copy_dir(s, dst, 0, &b, err);
+        return copy_dir(s, &(struct dest){ .fd = dst, .parent = -EBADF }, 0, &b, err);
 }

@@ -337,29 +337,64 @@ static int open_in_root(int rootfd, const char *path, unsigned flags, hook_error
         return r < 0 ? r : fd;
 }
 
+static int fill_file(int fd, const char *name, const char *data, mode_t mode, uid_t uid, gid_t gid, hook_error_t *err)
+{
+        int r = write_all(fd, data, strlen(data));
+
+        if (r < 0)
+                return hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));
+        if (fchmod(fd, mode) < 0)
+                return hook_error_set(err, errno, "chmod `%s`: %s", name, strerror(errno));
+        if (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)
+                return hook_error_set(err, errno, "chown `%s`: %s", name, strerror(errno));
+        return 0;
+}
+
+int fs_stage_file_at(int dirfd, const char *name, const char *data, mode_t mode, uid_t uid, gid_t gid,
+                     char tmp[NAME_MAX + 1], hook_error_t *err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* No NAME yet: create it (O_EXCL never follows a symlink, not even
+         * a dangling one), one rename less. */
+        tmp[0] = '\0';
+        fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST)
+                return hook_error_set(err, errno, "writing `%s`: %s", name, strerror(errno));
+        if (fd < 0) {
+                (void)snprintf(tmp, NAME_MAX + 1, ".#%.200s.osh%ld", name, (long)getpid());
+                (void)unlinkat(dirfd, tmp, 0);
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd < 0)
+                        return hook_error_set(err, errno, "writing `%s`: %s", name, strerror(errno));
+        }
+        r = fill_file(fd, name, data, mode, uid, gid, err);
+        if (r < 0)
+                fs_unstage_file_at(dirfd, name, tmp);
+        return r;
+}
+
+int fs_commit_file_at(int dirfd, const char *name, const char *tmp, hook_error_t *err)
+{
+        if (tmp[0] && renameat(dirfd, tmp, dirfd, name) < 0)
+                return hook_error_set(err, errno, "replace `%s`: %s", name, strerror(errno));
+        return 0;
+}
+
+void fs_unstage_file_at(int dirfd, const char *name, const char *tmp)
+{
+        (void)unlinkat(dirfd, tmp[0] ? tmp : name, 0);
+}
+
 int fs_write_file_at(int dirfd, const char *name, const char *data, mode_t mode, uid_t uid, gid_t gid,
                      hook_error_t *err)
 {
         char tmp[NAME_MAX + 1];
-        _cleanup_close_ int fd = -EBADF;
-        int r;
+        int r = fs_stage_file_at(dirfd, name, data, mode, uid, gid, tmp, err);
 
-        (void)snprintf(tmp, sizeof(tmp), ".#%.200s.osh%ld", name, (long)getpid());
-        (void)unlinkat(dirfd, tmp, 0);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0)
-                return hook_error_set(err, errno, "writing `%s`: %s", name, strerror(errno));
-        r = write_all(fd, data, strlen(data));
-        if (r < 0)
-                r = hook_error_set(err, r, "write `%s`: %s", name, strerror(-r));
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = hook_error_set(err, errno, "chmod `%s`: %s", name, strerror(errno));
-        if (r >= 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)
-                r = hook_error_set(err, errno, "chown `%s`: %s", name, strerror(errno));
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = hook_error_set(err, errno, "replace `%s`: %s", name, strerror(errno));
-        if (r < 0)
-                (void)unlinkat(dirfd, tmp, 0);
+        if (r >= 0 && (r = fs_commit_file_at(dirfd, name, tmp, err)) < 0)
+                fs_unstage_file_at(dirfd, name, tmp);
         return r;
 }
 

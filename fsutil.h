@@ -2,6 +2,7 @@
 #ifndef OSH_FSUTIL_H
 #define OSH_FSUTIL_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,10 +48,18 @@ int fs_walk_in_root(int rootfd, const char *path, unsigned flags, int *ret_fd, c
                     hook_error_t *err);
 
 /* Atomically (temp file + rename in the same directory) replace NAME in
- * DIRFD with DATA.  Never opens through a symlink; renaming over a
- * symlink/FIFO/device replaces the entry itself.  uid/gid (uid_t)-1: keep. */
+ * DIRFD with DATA, or create it when there is none.  Never opens through a
+ * symlink; renaming over a symlink/FIFO/device replaces the entry itself.
+ * uid/gid (uid_t)-1: keep. */
 int fs_write_file_at(int dirfd, const char *name, const char *data, mode_t mode, uid_t uid, gid_t gid,
                      hook_error_t *err);
+/* fs_write_file_at() in two steps: the file written (NAME itself when
+ * there was none, TMP "", else the temp file TMP names), then the rename.
+ * fs_unstage_file_at() removes what a stage made. */
+int fs_stage_file_at(int dirfd, const char *name, const char *data, mode_t mode, uid_t uid, gid_t gid,
+                     char tmp[NAME_MAX + 1], hook_error_t *err);
+int fs_commit_file_at(int dirfd, const char *name, const char *tmp, hook_error_t *err);
+void fs_unstage_file_at(int dirfd, const char *name, const char *tmp);
 
 /* Lexically clean an absolute path: "//run/./lock/" -> "/run/lock". */
 char *path_clean(const char *p);

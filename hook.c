@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "hostlimits.h"
 #include "inject.h"
+#include "job.h"
 #include "log.h"
 #include "mounts.h"
 #include "mountinfo.h"
@@ -224,8 +225,22 @@ static int cmd_explain(const char *bundle)
         return EXIT_OK;
 }
 
+struct inotify_job {
+        struct job job;
+        bool low;
+        char msg[512];
+};
+
+static int inotify_job_run(struct job *j)
+{
+        struct inotify_job *ij = (struct inotify_job *)j;
+
+        ij->low = hl_inotify_warning(ij->msg, sizeof(ij->msg));
+        return 0;
+}
+
 static int apply(const struct oci_state *s, const struct plan *p, const char *rootfs, const struct stat *rst,
-                 hook_error_t *err)
+                 struct inotify_job *ij, hook_error_t *err)
 {
         struct apply_ctx ctx;
         struct ns_target ns;
@@ -255,13 +270,24 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
                 apply_ctx_done(&ctx);
                 return 0;
         }
+        /* the worker's jobs, in the order they are needed: the host side
+         * while the mount table is read, /run meanwhile, the inotify
+         * warning last (only printed at the end) */
+        if (r >= 0)
+                mounts_start_host_facts(&ctx);
         if (r >= 0 && !ctx.running) {
+                job_settle();   /* the worker's own fs context, for setns() */
                 r = ns_join(&ns, err);
                 if (r >= 0)
                         r = mounts_check(&ctx, err);
                 if (r >= 0)
+                        mounts_start_fill(&ctx);
+                if (r >= 0)
                         r = ns_leave(&ns, err);
         }
+        if (r >= 0)
+                job_start(&ij->job, inotify_job_run);
+        job_stop();     /* the last job */
         if (r >= 0 && !ctx.done)
                 r = mounts_prepare_host(&ctx, err);
         if (r >= 0 && !ctx.done && !ctx.running && (r = ns_join(&ns, err)) >= 0)
@@ -298,6 +324,8 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                 spec_config_done(&c);
                 return 0;
         }
+        /* systemd by name: the worker (job.h) starts while the plan is made */
+        job_prestart();
         rootfs = spec_rootfs_real_path(&c, s->bundle);
         rootfd = open_rootfs_host(rootfs, &rst);
         r = build(s->id, s, &c, &p, rootfd, err);
@@ -307,23 +335,26 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                         log_warning("%s", p.warnings[i]);
         }
         if (r >= 0 && plan_has_work(&p)) {
+                struct inotify_job ij = {};
                 struct prediction pr;
-                char w[512];
 
                 /* the config's predictions only: reading the image's
                  * units is explain's, not worth the start time */
                 predict_build(&c, &p, -1, &pr);
                 for (i = 0; i < pr.n; i++)
                         log_warning("predicted failure: %s", pr.lines[i]);
-
-                if (hl_inotify_warning(w, sizeof(w)))
-                        log_warning("%s", w);
                 if (p.refuse[0])
                         r = hook_error_set(err, EPERM, "%s", p.refuse);
                 else if (rootfd < 0)
                         r = hook_error_set(err, -rootfd, "rootfs `%.200s`: %s", rootfs, strerror(-rootfd));
                 else
-                        r = apply(s, &p, rootfs, &rst, err);
+                        r = apply(s, &p, rootfs, &rst, &ij, err);
+                /* the node's cgroups, walked by the worker (apply()) */
+                if (!ij.job.started)
+                        (void)inotify_job_run(&ij.job);
+                (void)job_wait(&ij.job, NULL);
+                if (ij.low)
+                        log_warning("%s", ij.msg);
                 if (r >= 0)
                         log_debug("prepared for systemd at %s", spec_stage_name(argv_stage));
         }

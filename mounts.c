@@ -33,6 +33,7 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
         ctx->cgroup = p->cgroup;
         ctx->rootfd = ctx->cg_dirfd = ctx->cg_payload = ctx->cg_clone = ctx->cg_payload_clone = -EBADF;
         ctx->logs_clone = ctx->journal_root_fd = ctx->journal_clone = -EBADF;
+        ctx->fill.target = ctx->fill.mfd = -EBADF;
 }
 
 static void warn(struct apply_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
@@ -80,6 +81,11 @@ void apply_ctx_done(struct apply_ctx *ctx)
 {
         size_t i;
 
+        /* first: the jobs read through the rootfs and write here */
+        (void)job_wait(&ctx->facts.job, NULL);
+        (void)job_wait(&ctx->fill.job, NULL);
+        closep(&ctx->fill.target);
+        closep(&ctx->fill.mfd);
         if (!ctx->committed)
                 cgroup_undo(ctx);
         closep(&ctx->rootfd);
@@ -381,10 +387,12 @@ static int link_journal_host(struct apply_ctx *ctx, hook_error_t *err)
         return ctx->journal_clone < 0 ? hook_error_prefix(err, "the host's journal directory") : 0;
 }
 
-int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
+/* What mounts_prepare_host() needs to know of the host and of the
+ * container's cgroup; reads only (a detached clone of PID 1's stdout
+ * aside), so it may run on the worker while mounts_check() does. */
+static int host_facts(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        bool unified, payload;
         int r;
 
         if (p->os_release && !(ctx->os_release = read_host_file("/etc/os-release")))
@@ -396,17 +404,46 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
         }
         if (p->logs)
                 ctx->logs_to = logs_target(ctx, p->terminal);
-        if (p->link_journal && !ctx->running && (r = link_journal_host(ctx, err)) < 0)
-                return r;
         if (ctx->cgroup == CG_ACT_NONE)
                 return 0;
         r = cg_open_own(ctx->pid, &ctx->cgroup, &ctx->cg_dirfd, &ctx->cg_path, err);
         if (r < 0)
                 return hook_error_prefix(err, "finding the container's cgroup");
-        unified = ctx->cgroup == CG_ACT_UNIFIED;
         /* CVE-2022-0492: a v1 hierarchy root (release_agent) is never ours. */
         if (faccessat(ctx->cg_dirfd, "release_agent", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return hook_error_set(err, EPERM, "the container's cgroup holds release_agent; refusing");
+        if (!ctx->running)
+                return cg_check_alone(ctx->cg_dirfd, ctx->pid, ctx->cg_path, err);
+        return 0;
+}
+
+static int facts_job_run(struct job *j)
+{
+        struct facts_job *f = (struct facts_job *)j;
+
+        return host_facts(f->ctx, &j->err);
+}
+
+void mounts_start_host_facts(struct apply_ctx *ctx)
+{
+        ctx->facts.ctx = ctx;
+        job_start(&ctx->facts.job, facts_job_run);
+}
+
+int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
+{
+        const struct plan *p = ctx->plan;
+        bool unified, payload;
+        int r;
+
+        r = ctx->facts.job.started ? job_wait(&ctx->facts.job, err) : host_facts(ctx, err);
+        if (r < 0)
+                return r;
+        if (p->link_journal && !ctx->running && (r = link_journal_host(ctx, err)) < 0)
+                return r;
+        if (ctx->cgroup == CG_ACT_NONE)
+                return 0;
+        unified = ctx->cgroup == CG_ACT_UNIFIED;
         if (ctx->running) {
                 /* Restored cgroups come back owned by root: the only thing
                  * to redo (criu put our mounts back). */
@@ -417,8 +454,6 @@ int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
                 r = chown_cgroup(ctx->cg_payload >= 0 ? ctx->cg_payload : ctx->cg_dirfd, p, err);
                 return r < 0 ? hook_error_prefix(err, "cgroup") : 0;
         }
-        if ((r = cg_check_alone(ctx->cg_dirfd, ctx->pid, ctx->cg_path, err)) < 0)
-                return r;
         /* Unified: the container runs in a child; the runtime's cgroup,
          * with the limits, is bound read-only above it, so no file of it
          * (not even one a controller toggle creates later) is writable
@@ -459,6 +494,9 @@ struct undo {
         int devfd;                  /* /dev, where hidden nodes go back */
         struct hidden_node *hidden;
         size_t n_hidden;
+        int mid_etc;                /* /etc, while a machine-id is staged */
+        char mid_tmp[NAME_MAX + 1];
+        struct timespec mid_times[2];   /* /etc's before */
 };
 
 static void restore_node(int devfd, struct hidden_node *h)
@@ -488,6 +526,11 @@ static void undo_run(struct undo *u, bool failed)
         }
         free(u->hidden);
         closep(&u->devfd);
+        if (u->mid_etc >= 0 && failed) {
+                fs_unstage_file_at(u->mid_etc, "machine-id", u->mid_tmp);
+                (void)utimensat(u->mid_etc, "", u->mid_times, AT_EMPTY_PATH);
+        }
+        closep(&u->mid_etc);
         while (u->n_made_ro > 0) {
                 int fd = u->made_ro[--u->n_made_ro];
                 if (failed)
@@ -661,6 +704,57 @@ static int move_submounts(int mfd, const char *dest, const struct submounts *sm,
         return 0;
 }
 
+/* A detached tmpfs for T, filled with what TARGET holds when the plan
+ * says so: nobody else can see it yet.  Returns its mount fd. */
+static int fill_tmpfs(const struct plan *p, const struct plan_tmpfs *t, int target, bool existed, hook_error_t *err)
+{
+        _cleanup_close_ int mfd = make_tmpfs(p, t, err);
+
+        if (mfd < 0)
+                return mfd;
+        if (t->copyup && copyup_tree(target, mfd, &p->reader, existed, err) < 0)
+                return hook_error_prefix(err, "copying the image's content");
+        return TAKE_FD(mfd);
+}
+
+static int fill_job_run(struct job *j)
+{
+        struct fill_job *f = (struct fill_job *)j;
+
+        f->mfd = fill_tmpfs(f->plan, f->tmpfs, f->target, true, &j->err);
+        return f->mfd < 0 ? f->mfd : 0;
+}
+
+/* The copy-up of /run is the longest step of the hook (on a fresh overlay
+ * every entry is a cold lookup): start it as soon as the rootfs is known
+ * to be the container's.  Only the common case: an image /run on the
+ * rootfs's own mount; anything else is left to mounts_apply(), which also
+ * reports it. */
+void mounts_start_fill(struct apply_ctx *ctx)
+{
+        const struct plan *p = ctx->plan;
+        const struct plan_tmpfs *t = NULL;
+        size_t i;
+        int fd;
+
+        if (ctx->done || ctx->running || p->spec_run_tmpfs)
+                return;
+        for (i = 0; i < p->n_tmpfs; i++)
+                if (!p->tmpfs[i].skip && streq(p->tmpfs[i].destination, "/run"))
+                        t = &p->tmpfs[i];
+        if (!t || !t->copyup)
+                return;
+        fs_set_boundary(&ctx->boundary);
+        fd = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, &ctx->fill.job.err);
+        fs_set_boundary(NULL);
+        if (fd < 0)
+                return;
+        ctx->fill.plan = p;
+        ctx->fill.tmpfs = t;
+        ctx->fill.target = fd;
+        job_start(&ctx->fill.job, fill_job_run);
+}
+
 /* Mount one tmpfs on its destination, on the boundary; returns an fd on
  * its root, or -EXDEV when the destination is on another mount. */
 static int apply_tmpfs(struct apply_ctx *ctx, struct undo *u, const struct plan_tmpfs *t, hook_error_t *err)
@@ -672,21 +766,26 @@ static int apply_tmpfs(struct apply_ctx *ctx, struct undo *u, const struct plan_
         uint64_t id;
         int r;
 
-        target = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, err);
-        if (target == -ENOENT) {
-                existed = false;
-                target = open_dir_in_root(ctx->rootfd, t->destination, FS_MKDIR | FS_OWN_MOUNT, err);
+        if (ctx->fill.job.started && ctx->fill.tmpfs == t) {
+                /* the job reads fill.target: taken once it is done */
+                if ((r = find_submounts(ctx, ctx->fill.target, &sm, err)) < 0 || (r = job_wait(&ctx->fill.job, err)) < 0)
+                        return r;
+                target = TAKE_FD(ctx->fill.target);
+                mfd = TAKE_FD(ctx->fill.mfd);
+        } else {
+                target = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, err);
+                if (target == -ENOENT) {
+                        existed = false;
+                        target = open_dir_in_root(ctx->rootfd, t->destination, FS_MKDIR | FS_OWN_MOUNT, err);
+                }
+                if (target < 0)
+                        return target;
+                if ((r = find_submounts(ctx, target, &sm, err)) < 0)
+                        return r;
+                mfd = fill_tmpfs(p, t, target, existed, err);
+                if (mfd < 0)
+                        return mfd;
         }
-        if (target < 0)
-                return target;
-        if ((r = find_submounts(ctx, target, &sm, err)) < 0)
-                return r;
-        mfd = make_tmpfs(p, t, err);
-        if (mfd < 0)
-                return mfd;
-        /* Fill the still detached tmpfs: nobody else can see it yet. */
-        if (t->copyup && (r = copyup_tree(target, mfd, &p->reader, existed, err)) < 0)
-                return hook_error_prefix(err, "copying the image's content");
         if ((r = attach(ctx, u, mfd, target, t->destination, err)) < 0)
                 return r;
         if (fs_mount_id(mfd, "", &id) == 0)
@@ -726,19 +825,20 @@ static int spec_run_tmpfs(struct apply_ctx *ctx, hook_error_t *err)
         return TAKE_FD(fd);
 }
 
-static int apply_all_tmpfs(struct apply_ctx *ctx, struct undo *u, struct tmpfs_fds *ret, hook_error_t *err)
+/* The plan's tmpfs in its order, either those on /run (/run itself and
+ * below) or the others: the others first, and what waits for /run's
+ * fill (mounts_start_fill()) in between. */
+static int apply_tmpfs_set(struct apply_ctx *ctx, struct undo *u, bool on_run, struct tmpfs_fds *ret,
+                           hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
         size_t i;
 
-        /* first: /run/lock goes on it */
-        if (p->spec_run_tmpfs && (ret->run = spec_run_tmpfs(ctx, err)) < 0)
-                return hook_error_prefix(err, "/run");
         for (i = 0; i < p->n_tmpfs; i++) {
                 const char *dest = p->tmpfs[i].destination;
                 int fd;
 
-                if (p->tmpfs[i].skip)
+                if (p->tmpfs[i].skip || (streq(dest, "/run") || under(dest, "/run")) != on_run)
                         continue;
                 fd = apply_tmpfs(ctx, u, &p->tmpfs[i], err);
                 if (fd == -EXDEV && !streq(dest, "/run")) {
@@ -757,7 +857,7 @@ static int apply_all_tmpfs(struct apply_ctx *ctx, struct undo *u, struct tmpfs_f
                 else
                         (void)close(fd);
         }
-        if (ret->run >= 0) {
+        if (on_run && ret->run >= 0) {
                 closep(&ret->marker);
                 ret->marker = fcntl(ret->run, F_DUPFD_CLOEXEC, 3);
         }
@@ -770,15 +870,27 @@ static int open_etc(struct apply_ctx *ctx, hook_error_t *err)
         return open_dir_in_root(ctx->rootfd, "/etc", FS_MKDIR | FS_OWN_MOUNT, err);
 }
 
-static int write_machine_id(struct apply_ctx *ctx, hook_error_t *err)
+/* A writable rootfs's /etc/machine-id in two steps: staged while /run is
+ * still filling (on overlayfs the first write in /etc copies it up, the
+ * slowest step after /run's), committed last, as it replaces a file of
+ * the image.  Undone on failure, /etc's times too. */
+static int stage_machine_id(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
         _cleanup_close_ int etc = -EBADF, cur = -EBADF;
         char want[MACHINE_ID_LEN + 2], have[MACHINE_ID_LEN + 3] = {};
+        struct statx x;
         struct stat st;
+        int r;
 
+        if (p->mid_method != MID_WRITE)
+                return 0;
         (void)snprintf(want, sizeof(want), "%s\n", p->machine_id);
         etc = open_etc(ctx, err);
+        if (etc == -EXDEV) {
+                warn(ctx, "not setting /etc/machine-id: %s", err->msg);
+                return 0;
+        }
         if (etc < 0)
                 return etc;
         if (fstatat(etc, "machine-id", &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -790,9 +902,29 @@ static int write_machine_id(struct apply_ctx *ctx, hook_error_t *err)
                     read(cur, have, sizeof(have) - 1) == (ssize_t)strlen(want) && streq(have, want))
                         return 0;
         }
+        if (statx(etc, "", AT_EMPTY_PATH, STATX_ATIME | STATX_MTIME, &x) < 0)
+                return hook_error_set(err, errno, "stat /etc: %s", strerror(errno));
         /* rename() over whatever is there: a symlink, FIFO, device or a
          * hard link is replaced as an entry, never written through. */
-        return fs_write_file_at(etc, "machine-id", want, 0444, owner_uid(p), owner_gid(p), err);
+        r = fs_stage_file_at(etc, "machine-id", want, 0444, owner_uid(p), owner_gid(p), u->mid_tmp, err);
+        if (r < 0)
+                return r;
+        u->mid_times[0] = (struct timespec){ x.stx_atime.tv_sec, x.stx_atime.tv_nsec };
+        u->mid_times[1] = (struct timespec){ x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec };
+        u->mid_etc = TAKE_FD(etc);
+        return 0;
+}
+
+static int commit_machine_id(struct undo *u, hook_error_t *err)
+{
+        int r;
+
+        if (u->mid_etc < 0)
+                return 0;
+        r = fs_commit_file_at(u->mid_etc, "machine-id", u->mid_tmp, err);
+        if (r >= 0)
+                closep(&u->mid_etc);    /* done: nothing to undo */
+        return r;
 }
 
 static int bind_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, hook_error_t *err)
@@ -1273,7 +1405,7 @@ static int apply_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, ho
         int r = 0;
 
         if (p->mid_method == MID_WRITE)
-                r = write_machine_id(ctx, err);
+                r = commit_machine_id(u, err);
         else if (p->mid_method == MID_BIND_FROM_RUN && runfd >= 0)
                 r = bind_machine_id(ctx, u, runfd, err);
         if (r == -EXDEV) {
@@ -1291,7 +1423,18 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
         char marker[64];
         int r;
 
-        r = apply_all_tmpfs(ctx, u, &fds, err);
+        /* first: /run/lock goes on it */
+        if (p->spec_run_tmpfs && (fds.run = spec_run_tmpfs(ctx, err)) < 0)
+                r = hook_error_prefix(err, "/run");
+        else
+                r = apply_tmpfs_set(ctx, u, false, &fds, err);
+        /* (while /run may still be filling) */
+        if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "cgroup");
+        if (r >= 0 && (r = stage_machine_id(ctx, u, err)) < 0)
+                r = hook_error_prefix(err, "machine-id");
+        if (r >= 0)
+                r = apply_tmpfs_set(ctx, u, true, &fds, err);
         if (r >= 0 && p->run_host && fds.run >= 0 && (r = write_run_host(ctx, u, fds.run, &host, err)) < 0)
                 r = hook_error_prefix(err, "/run/host");
         if (r >= 0 && (r = readonly_proc_sys(ctx, u, err)) < 0)
@@ -1302,8 +1445,6 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
                 r = hook_error_prefix(err, "unit logs");
         if (r >= 0 && (r = apply_journal_link(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "journal");
-        if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
-                r = hook_error_prefix(err, "cgroup");
         if (r >= 0 && (r = readonly_sys(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "/sys");
         if (r >= 0 && (r = hide_host_ttys(ctx, u, fds.run, err)) < 0)
@@ -1322,7 +1463,7 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        struct undo u = { .devfd = -EBADF };
+        struct undo u = { .devfd = -EBADF, .mid_etc = -EBADF };
         int r;
 
         if (p->userns)

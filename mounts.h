@@ -3,6 +3,7 @@
 #define OSH_MOUNTS_H
 
 #include "fsutil.h"
+#include "job.h"
 #include "plan.h"
 
 #define APPLY_MAX_WARNINGS 8
@@ -18,7 +19,28 @@
  *   mounts_apply()         in the container's namespace: every change
  * A failure anywhere leaves nothing behind: what mounts_apply() did is
  * undone there, apply_ctx_done() removes the payload cgroup unless
- * mounts_apply() succeeded. */
+ * mounts_apply() succeeded.
+ *   mounts_start_host_facts()  right after ns_check_init(): what
+ *                          mounts_prepare_host() reads of the host, on the
+ *                          worker while mounts_check() runs
+ *   mounts_start_fill()    right after mounts_check(): /run's tmpfs made
+ *                          and filled with the image's /run on a second
+ *                          thread (job.h), still detached, while the
+ *                          host-side steps run; mounts_apply() attaches it */
+struct apply_ctx;
+struct facts_job {
+        struct job job;
+        struct apply_ctx *ctx;  /* it fills the host facts in */
+};
+
+struct fill_job {
+        struct job job;
+        const struct plan *plan;
+        const struct plan_tmpfs *tmpfs;   /* the plan's entry for /run */
+        int target;                       /* ROOTFS/run, on the rootfs's mount */
+        int mfd;                          /* the filled tmpfs, detached */
+};
+
 struct apply_ctx {
         const struct plan *plan;
         pid_t pid;
@@ -55,6 +77,8 @@ struct apply_ctx {
         int journal_root_fd;        /* ... opened, when the journal is linked */
         bool journal_made;          /* JOURNAL_ROOT/MACHINE-ID created by us */
         int journal_clone;          /* detached clone of JOURNAL_ROOT/MACHINE-ID */
+        struct facts_job facts;     /* mounts_start_host_facts() */
+        struct fill_job fill;       /* fill.job.started: /run is being filled */
         char warnings[APPLY_MAX_WARNINGS][256];
         size_t n_warnings;
 };
@@ -65,6 +89,8 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p);
 void apply_ctx_done(struct apply_ctx *ctx);
 
 int mounts_check(struct apply_ctx *ctx, hook_error_t *err);
+void mounts_start_host_facts(struct apply_ctx *ctx);
+void mounts_start_fill(struct apply_ctx *ctx);
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err);
 

@@ -202,7 +202,7 @@ fi
 
 if mutant write-through '
 s = open("mounts.c").read()
-old = "return fs_write_file_at(etc, \"machine-id\", want, 0444, owner_uid(p), owner_gid(p), err);"
+old = "r = fs_stage_file_at(etc, \"machine-id\", want, 0444, owner_uid(p), owner_gid(p), u->mid_tmp, err);"
 assert old in s
 new = """{ int fd = openat(etc, "machine-id", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
           if (fd < 0) return hook_error_set(err, errno, "mutant: %s", strerror(errno));

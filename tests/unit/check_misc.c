@@ -2,11 +2,13 @@
 /* path_clean, cgroup parsers, safe file access in a hostile rootfs,
  * inject_into_tree and json_serialise. */
 #include <dirent.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 #include "cgroup.h"
 #include "fsutil.h"
 #include "inject.h"
+#include "job.h"
 #include "log.h"
 #include "testutil.h"
 
@@ -381,14 +383,18 @@ END_TEST
 /* ---- fs_write_file_at ------------------------------------------------------ */
 #define ID_LINE "0123456789abcdef0123456789abcdef\n"
 
-enum existing { EX_NONE, EX_FILE, EX_LINK_ABS, EX_LINK_REL, EX_FIFO, EX_HARDLINK, EX_DIR, EX_TMP_LINK };
+/* EX_TMP_LINK: a file there and a symlink where the temp file goes;
+ * EX_TMP_LINK_ONLY: only that symlink (no machine-id: created directly,
+ * the symlink neither followed nor touched). */
+enum existing { EX_NONE, EX_FILE, EX_LINK_ABS, EX_LINK_REL, EX_FIFO, EX_HARDLINK, EX_DIR, EX_TMP_LINK, EX_TMP_LINK_ONLY };
 
 static const struct {
         enum existing ex;
         int code;
+        int entries;    /* in /etc after */
 } writes[] = {
-        { EX_NONE, 0 }, { EX_FILE, 0 }, { EX_LINK_ABS, 0 }, { EX_LINK_REL, 0 }, { EX_FIFO, 0 },
-        { EX_HARDLINK, 0 }, { EX_TMP_LINK, 0 }, { EX_DIR, -EISDIR },
+        { EX_NONE, 0, 1 }, { EX_FILE, 0, 1 }, { EX_LINK_ABS, 0, 1 }, { EX_LINK_REL, 0, 1 }, { EX_FIFO, 0, 1 },
+        { EX_HARDLINK, 0, 1 }, { EX_TMP_LINK, 0, 1 }, { EX_TMP_LINK_ONLY, 0, 2 }, { EX_DIR, -EISDIR, 1 },
 };
 
 static void plant(enum existing ex, const char *etc, const char *target)
@@ -405,7 +411,11 @@ static void plant(enum existing ex, const char *etc, const char *target)
         case EX_FIFO: ck_assert_int_eq(mkfifo(mid, 0644), 0); break;
         case EX_HARDLINK: ck_assert_int_eq(link(target, mid), 0); break;
         case EX_DIR: ck_assert_int_eq(mkdir(mid, 0755), 0); break;
-        case EX_TMP_LINK: ck_assert_int_eq(symlink(target, tmp), 0); break;
+        case EX_TMP_LINK:
+                tu_write(mid, "old\n");
+                ck_assert_int_eq(symlink(target, tmp), 0);
+                break;
+        case EX_TMP_LINK_ONLY: ck_assert_int_eq(symlink(target, tmp), 0); break;
         }
 }
 
@@ -440,14 +450,15 @@ START_TEST(test_write_file)
                 got = tu_read(mid, NULL);
                 ck_assert_str_eq(got, ID_LINE);
         }
-        /* No temp file left behind (the planted one is gone too). */
+        /* No temp file left behind (a planted one in its place is gone
+         * too, when the temp file was needed). */
         d = opendir(etc);
         ck_assert_ptr_nonnull(d);
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
                         entries++;
         (void)closedir(d);
-        ck_assert_int_eq(entries, 1);
+        ck_assert_int_eq(entries, writes[_i].entries);
 }
 END_TEST
 
@@ -667,6 +678,97 @@ START_TEST(test_log_escape_truncates)
 }
 END_TEST
 
+/* ---- job ------------------------------------------------------------------ */
+struct order_job {
+        struct job job;
+        int id, ret;
+        unsigned sleep_us;
+        int *log, *n;
+};
+
+static int order_run(struct job *j)
+{
+        struct order_job *o = (struct order_job *)j;
+
+        if (o->sleep_us)
+                (void)usleep(o->sleep_us);
+        o->log[(*o->n)++] = o->id;
+        if (o->ret < 0)
+                return hook_error_set(&j->err, -o->ret, "job %d failed", o->id);
+        return o->ret;
+}
+
+START_TEST(test_job_order)
+{
+        int log[3] = {}, n = 0;
+        struct order_job a = { .id = 1, .ret = 5, .sleep_us = 20000, .log = log, .n = &n },
+                         b = { .id = 2, .ret = -EIO, .log = log, .n = &n },
+                         c = { .id = 3, .log = log, .n = &n };
+        struct job never = {};
+        hook_error_t err = {};
+
+        job_start(&a.job, order_run);
+        job_start(&b.job, order_run);
+        job_start(&c.job, order_run);
+        /* the first sleeps: the caller goes on meanwhile */
+        ck_assert_int_eq(n, 0);
+        ck_assert_int_eq(job_wait(&c.job, &err), 0);
+        ck_assert_int_eq(job_wait(&b.job, &err), -EIO);
+        ck_assert_str_eq(err.msg, "job 2 failed");
+        ck_assert_int_eq(job_wait(&a.job, NULL), 5);
+        ck_assert_int_eq(job_wait(&b.job, NULL), -EIO);     /* again: the same */
+        ck_assert_int_eq(job_wait(&never, &err), 0);
+        ck_assert_int_eq(n, 3);
+        ck_assert(log[0] == 1 && log[1] == 2 && log[2] == 3);
+        job_stop();
+}
+END_TEST
+
+static int umask_run(struct job *j)
+{
+        (void)j;
+        (void)umask(077);
+        return 0;
+}
+
+/* The worker's filesystem context is its own: setns(CLONE_NEWNS) works
+ * with it alive (EINVAL if it shared ours), its umask is not ours. */
+START_TEST(test_job_own_fs)
+{
+        _cleanup_close_ int mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        struct job j;
+
+        ck_assert_int_ge(mnt, 0);
+        (void)umask(022);
+        job_prestart();
+        job_settle();
+        job_start(&j, umask_run);
+        ck_assert_int_eq(job_wait(&j, NULL), 0);
+        ck_assert_int_eq(umask(022), 022);
+        if (geteuid() == 0)
+                ck_assert_msg(setns(mnt, CLONE_NEWNS) == 0, "setns with the worker up: %s", strerror(errno));
+        job_stop();
+}
+END_TEST
+
+/* After job_stop(), the stopped worker finishes its queue; a new job gets
+ * a new worker. */
+START_TEST(test_job_restart)
+{
+        int log[2] = {}, n = 0;
+        struct order_job a = { .id = 1, .sleep_us = 10000, .log = log, .n = &n }, b = { .id = 2, .log = log, .n = &n };
+
+        job_start(&a.job, order_run);
+        job_stop();
+        job_stop();
+        ck_assert_int_eq(job_wait(&a.job, NULL), 0);
+        job_start(&b.job, order_run);
+        ck_assert_int_eq(job_wait(&b.job, NULL), 0);
+        job_stop();
+        ck_assert(n == 2 && log[0] == 1 && log[1] == 2);
+}
+END_TEST
+
 static Suite *misc_suite(void)
 {
         Suite *s = suite_create("misc");
@@ -683,6 +785,7 @@ static Suite *misc_suite(void)
         TU_TCASE(s, "inject", 0, TU_LOOP(test_inject, injects), TU_TEST(test_inject_same_path),
                  TU_LOOP(test_inject_bad, bad_injects), TU_TEST(test_inject_null),
                  TU_LOOP(test_round_trip, round_trips));
+        TU_TCASE(s, "job", 0, TU_TEST(test_job_order), TU_TEST(test_job_own_fs), TU_TEST(test_job_restart));
         return s;
 }
 
