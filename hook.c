@@ -240,7 +240,7 @@ static int inotify_job_run(struct job *j)
 }
 
 static int apply(const struct oci_state *s, const struct plan *p, const char *rootfs, const struct stat *rst,
-                 struct inotify_job *ij, hook_error_t *err)
+                 hook_error_t *err)
 {
         struct apply_ctx ctx;
         struct ns_target ns;
@@ -270,24 +270,23 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
                 apply_ctx_done(&ctx);
                 return 0;
         }
-        /* the worker's jobs, in the order they are needed: the host side
-         * while the mount table is read, /run meanwhile, the inotify
-         * warning last (only printed at the end) */
-        if (r >= 0)
-                mounts_start_host_facts(&ctx);
         if (r >= 0 && !ctx.running) {
                 job_settle();   /* the worker's own fs context, for setns() */
                 r = ns_join(&ns, err);
                 if (r >= 0)
-                        r = mounts_check(&ctx, err);
+                        r = mounts_open_rootfs(&ctx, err);
+                /* the worker: /run's fill, then the machine-id's staging,
+                 * while the mount table is read and the host side done */
                 if (r >= 0)
                         mounts_start_fill(&ctx);
                 if (r >= 0)
+                        r = mounts_check(&ctx, err);
+                if (r >= 0)
+                        mounts_start_stage(&ctx);
+                if (r >= 0)
                         r = ns_leave(&ns, err);
         }
-        if (r >= 0)
-                job_start(&ij->job, inotify_job_run);
-        job_stop();     /* the last job */
+        job_stop();     /* the last jobs */
         if (r >= 0 && !ctx.done)
                 r = mounts_prepare_host(&ctx, err);
         if (r >= 0 && !ctx.done && !ctx.running && (r = ns_join(&ns, err)) >= 0)
@@ -303,6 +302,7 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
 
 static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error_t *err)
 {
+        struct inotify_job ij = {};
         struct oci_config c = {};
         struct plan p;
         _cleanup_free_ char *rootfs = NULL;
@@ -324,8 +324,9 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                 spec_config_done(&c);
                 return 0;
         }
-        /* systemd by name: the worker (job.h) starts while the plan is made */
-        job_prestart();
+        /* systemd by name: the worker (job.h) walks the node's cgroups for
+         * the inotify warning while the plan is made */
+        job_start(&ij.job, inotify_job_run);
         rootfs = spec_rootfs_real_path(&c, s->bundle);
         rootfd = open_rootfs_host(rootfs, &rst);
         r = build(s->id, s, &c, &p, rootfd, err);
@@ -335,7 +336,6 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                         log_warning("%s", p.warnings[i]);
         }
         if (r >= 0 && plan_has_work(&p)) {
-                struct inotify_job ij = {};
                 struct prediction pr;
 
                 /* the config's predictions only: reading the image's
@@ -348,16 +348,15 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                 else if (rootfd < 0)
                         r = hook_error_set(err, -rootfd, "rootfs `%.200s`: %s", rootfs, strerror(-rootfd));
                 else
-                        r = apply(s, &p, rootfs, &rst, &ij, err);
-                /* the node's cgroups, walked by the worker (apply()) */
-                if (!ij.job.started)
-                        (void)inotify_job_run(&ij.job);
+                        r = apply(s, &p, rootfs, &rst, err);
                 (void)job_wait(&ij.job, NULL);
                 if (ij.low)
                         log_warning("%s", ij.msg);
                 if (r >= 0)
                         log_debug("prepared for systemd at %s", spec_stage_name(argv_stage));
         }
+        (void)job_wait(&ij.job, NULL);
+        job_stop();
         spec_config_done(&c);
         return r;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One worker thread for the hook's jobs: see job.h. */
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "job.h"
@@ -93,23 +95,50 @@ static void *worker_main(void *arg)
         return NULL;
 }
 
+/* The worker's stack: copy-up recursion (4 KiB a level) and a 64 KiB copy
+ * buffer fit many times over.  Ours, below a guard page, never returned:
+ * glibc would madvise() a stack of its own away when the thread ends, and
+ * in a process with two threads every unmapping is a TLB shootdown, an
+ * IPI to the other core (expensive on a VM) while the caller works. */
+#define STACK_SIZE (1u << 20)
+
+static void *worker_stack(void)
+{
+        long page = sysconf(_SC_PAGESIZE);
+        char *p;
+
+        if (page <= 0)
+                page = 4096;
+        p = mmap(NULL, STACK_SIZE + (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+        if (mprotect(p, (size_t)page, PROT_NONE) < 0) {
+                (void)munmap(p, STACK_SIZE + (size_t)page);
+                return NULL;
+        }
+        return p + page;
+}
+
 static struct worker *worker_up(void)
 {
         struct worker *w;
         pthread_attr_t attr;
+        void *stack;
         bool ok;
 
         if (cur)
                 return cur;
+        /* one malloc arena: a thread's first malloc() would map (and trim:
+         * munmap, shootdowns again) an arena of its own */
+        (void)mallopt(M_ARENA_MAX, 1);
         w = xcalloc(1, sizeof(*w));
         if (pthread_mutex_init(&w->lock, NULL) != 0 || sem_init(&w->ready, 0, 0) < 0 ||
-            sem_init(&w->work, 0, 0) < 0 || pthread_attr_init(&attr) != 0) {
+            sem_init(&w->work, 0, 0) < 0 || !(stack = worker_stack()) || pthread_attr_init(&attr) != 0) {
                 free(w);
                 return NULL;
         }
-        /* copy-up recursion: 4 KiB a level plus a 64 KiB copy buffer */
-        (void)pthread_attr_setstacksize(&attr, 1u << 20);
-        ok = pthread_create(&w->thread, &attr, worker_main, w) == 0;
+        ok = pthread_attr_setstack(&attr, stack, STACK_SIZE) == 0 &&
+             pthread_create(&w->thread, &attr, worker_main, w) == 0;
         (void)pthread_attr_destroy(&attr);
         if (!ok) {
                 worker_free(w);
@@ -117,11 +146,6 @@ static struct worker *worker_up(void)
         }
         settled = false;
         return cur = w;
-}
-
-void job_prestart(void)
-{
-        (void)worker_up();
 }
 
 void job_start(struct job *j, int (*fn)(struct job *j))

@@ -30,9 +30,6 @@ struct job {
         struct job *next;
 };
 
-/* The worker, made now (its start takes a while on a VM: then it is up by
- * the time the first job comes); job_start() makes it otherwise. */
-void job_prestart(void);
 void job_start(struct job *j, int (*fn)(struct job *j));
 /* FN's result, its error copied to ERR (when not NULL); 0 for a job never
  * started.  Again: the same answer. */

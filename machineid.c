@@ -110,3 +110,22 @@ void sha256(const void *data, size_t len, unsigned char out[32])
                 out[4 * i + 3] = (unsigned char)st[i];
         }
 }
+
+void uuid_v4_line(const unsigned char bytes[16], char ret[UUID_LINE_LEN + 1])
+{
+        static const char hex[] = "0123456789abcdef";
+        unsigned char b[16];
+        size_t i, o = 0;
+
+        memcpy(b, bytes, sizeof(b));
+        b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+        b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant 10 */
+        for (i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        ret[o++] = '-';
+                ret[o++] = hex[b[i] >> 4];
+                ret[o++] = hex[b[i] & 15];
+        }
+        ret[o++] = '\n';
+        ret[o] = '\0';
+}

@@ -18,4 +18,9 @@ void machine_id_from_container_id(const char *id, char ret[MACHINE_ID_LEN + 1]);
 
 void sha256(const void *data, size_t len, unsigned char out[32]);
 
+/* A random (version 4) UUID from 16 random bytes, "8-4-4-4-12\n", as the
+ * kernel's /proc/sys/kernel/random/uuid reads. */
+#define UUID_LINE_LEN 37
+void uuid_v4_line(const unsigned char bytes[16], char ret[UUID_LINE_LEN + 1]);
+
 #endif

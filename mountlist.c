@@ -191,7 +191,6 @@ out:
 
 int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_error_t *err)
 {
-        _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct osh_statmount *sm = NULL;
         size_t size = 4096;
         struct statx stx;
@@ -199,10 +198,12 @@ int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_
 
         if (mountlist_off)
                 return -ENOSYS;
-        if (fd < 0)
+        /* by path, no descriptor: a missing one or no directory is no mount */
+        if (statx(AT_FDCWD, path, 0, STATX_TYPE | OSH_STATX_MNT_ID_UNIQUE, &stx) < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -ENOSYS;
+        if (!S_ISDIR(stx.stx_mode))
                 return 0;
-        if (statx(fd, "", AT_EMPTY_PATH, OSH_STATX_MNT_ID_UNIQUE, &stx) < 0 ||
-            !(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        if (!(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
                 return -ENOSYS;
         if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
                 return 0;

@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 #include <stdio.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -24,6 +25,7 @@
 
 #include "copyup.h"
 #include "mountinfo.h"
+#include "machineid.h"
 #include "mounts.h"
 
 void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
@@ -33,7 +35,7 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
         ctx->cgroup = p->cgroup;
         ctx->rootfd = ctx->cg_dirfd = ctx->cg_payload = ctx->cg_clone = ctx->cg_payload_clone = -EBADF;
         ctx->logs_clone = ctx->journal_root_fd = ctx->journal_clone = -EBADF;
-        ctx->fill.target = ctx->fill.mfd = -EBADF;
+        ctx->fill.target = ctx->fill.mfd = ctx->mid.etc = -EBADF;
 }
 
 static void warn(struct apply_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
@@ -82,8 +84,13 @@ void apply_ctx_done(struct apply_ctx *ctx)
         size_t i;
 
         /* first: the jobs read through the rootfs and write here */
-        (void)job_wait(&ctx->facts.job, NULL);
         (void)job_wait(&ctx->fill.job, NULL);
+        (void)job_wait(&ctx->mid.job, NULL);
+        if (ctx->mid.etc >= 0) {
+                fs_unstage_file_at(ctx->mid.etc, "machine-id", ctx->mid.tmp);
+                (void)utimensat(ctx->mid.etc, "", ctx->mid.times, AT_EMPTY_PATH);
+                closep(&ctx->mid.etc);
+        }
         closep(&ctx->fill.target);
         closep(&ctx->fill.mfd);
         if (!ctx->committed)
@@ -213,7 +220,7 @@ static bool already_done(int rootfd, const struct plan *p)
         return false;
 }
 
-int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
+int mounts_open_rootfs(struct apply_ctx *ctx, hook_error_t *err)
 {
         uint64_t id;
         int r;
@@ -228,6 +235,15 @@ int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
                 return hook_error_set(err, -r, "the rootfs's mount id: %s (the hook needs Linux 5.8 or later)",
                                       strerror(-r));
         fs_boundary_add(&ctx->boundary, id);
+        ctx->done = already_done(ctx->rootfd, ctx->plan);
+        return 0;
+}
+
+int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
+{
+        uint64_t id = ctx->boundary.ids[0];
+        int r;
+
         /* the rootfs's subtree only (what the hook can reach from it); the
          * whole table on kernels before 6.8 */
         r = mountlist_foreach_below(ctx->rootfd, scan_cb, ctx, err);
@@ -242,7 +258,6 @@ int mounts_check(struct apply_ctx *ctx, hook_error_t *err)
                                       "the rootfs mount has shared propagation (linux.rootfsPropagation `shared` or "
                                       "`rshared`?): the hook's mounts would appear in other mount namespaces, the "
                                       "host's among them; use `slave` or `private`");
-        ctx->done = already_done(ctx->rootfd, ctx->plan);
         return 0;
 }
 
@@ -388,8 +403,8 @@ static int link_journal_host(struct apply_ctx *ctx, hook_error_t *err)
 }
 
 /* What mounts_prepare_host() needs to know of the host and of the
- * container's cgroup; reads only (a detached clone of PID 1's stdout
- * aside), so it may run on the worker while mounts_check() does. */
+ * container's cgroup: reads only (a detached clone of PID 1's stdout
+ * aside). */
 static int host_facts(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
@@ -397,10 +412,14 @@ static int host_facts(struct apply_ctx *ctx, hook_error_t *err)
 
         if (p->os_release && !(ctx->os_release = read_host_file("/etc/os-release")))
                 ctx->os_release = read_host_file("/usr/lib/os-release");
-        if (p->boot_id && p->spec_proc && (ctx->boot_id = read_host_file("/proc/sys/kernel/random/uuid")) &&
-            strlen(ctx->boot_id) != 37) {
-                free(ctx->boot_id);
-                ctx->boot_id = NULL;
+        if (p->boot_id && p->spec_proc) {
+                unsigned char b[16];
+
+                /* what /proc/sys/kernel/random/uuid gives, without 5 syscalls */
+                if (getrandom(b, sizeof(b), 0) == (ssize_t)sizeof(b)) {
+                        ctx->boot_id = xmalloc(UUID_LINE_LEN + 1);
+                        uuid_v4_line(b, ctx->boot_id);
+                }
         }
         if (p->logs)
                 ctx->logs_to = logs_target(ctx, p->terminal);
@@ -417,27 +436,13 @@ static int host_facts(struct apply_ctx *ctx, hook_error_t *err)
         return 0;
 }
 
-static int facts_job_run(struct job *j)
-{
-        struct facts_job *f = (struct facts_job *)j;
-
-        return host_facts(f->ctx, &j->err);
-}
-
-void mounts_start_host_facts(struct apply_ctx *ctx)
-{
-        ctx->facts.ctx = ctx;
-        job_start(&ctx->facts.job, facts_job_run);
-}
-
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
         bool unified, payload;
         int r;
 
-        r = ctx->facts.job.started ? job_wait(&ctx->facts.job, err) : host_facts(ctx, err);
-        if (r < 0)
+        if ((r = host_facts(ctx, err)) < 0)
                 return r;
         if (p->link_journal && !ctx->running && (r = link_journal_host(ctx, err)) < 0)
                 return r;
@@ -494,9 +499,6 @@ struct undo {
         int devfd;                  /* /dev, where hidden nodes go back */
         struct hidden_node *hidden;
         size_t n_hidden;
-        int mid_etc;                /* /etc, while a machine-id is staged */
-        char mid_tmp[NAME_MAX + 1];
-        struct timespec mid_times[2];   /* /etc's before */
 };
 
 static void restore_node(int devfd, struct hidden_node *h)
@@ -526,11 +528,6 @@ static void undo_run(struct undo *u, bool failed)
         }
         free(u->hidden);
         closep(&u->devfd);
-        if (u->mid_etc >= 0 && failed) {
-                fs_unstage_file_at(u->mid_etc, "machine-id", u->mid_tmp);
-                (void)utimensat(u->mid_etc, "", u->mid_times, AT_EMPTY_PATH);
-        }
-        closep(&u->mid_etc);
         while (u->n_made_ro > 0) {
                 int fd = u->made_ro[--u->n_made_ro];
                 if (failed)
@@ -870,13 +867,19 @@ static int open_etc(struct apply_ctx *ctx, hook_error_t *err)
         return open_dir_in_root(ctx->rootfd, "/etc", FS_MKDIR | FS_OWN_MOUNT, err);
 }
 
-/* A writable rootfs's /etc/machine-id in two steps: staged while /run is
- * still filling (on overlayfs the first write in /etc copies it up, the
- * slowest step after /run's), committed last, as it replaces a file of
- * the image.  Undone on failure, /etc's times too. */
-static int stage_machine_id(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
+/* A writable rootfs's /etc/machine-id in two steps: staged on the worker
+ * after /run's fill (on overlayfs the first write in /etc copies it up,
+ * the slowest step after the fill), committed (renamed) last, as it
+ * replaces a file of the image.  Unstaged on failure (apply_ctx_done()),
+ * /etc's times put back.  On the worker: no fsutil state of the caller's
+ * (FS_MKDIR, the shared boundary); what needs those is left to the
+ * caller's stage_machine_id() (MID_LATER). */
+#define MID_LATER 1
+
+static int stage_machine_id(struct apply_ctx *ctx, bool worker, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
+        struct mid_job *m = &ctx->mid;
         _cleanup_close_ int etc = -EBADF, cur = -EBADF;
         char want[MACHINE_ID_LEN + 2], have[MACHINE_ID_LEN + 3] = {};
         struct statx x;
@@ -886,10 +889,16 @@ static int stage_machine_id(struct apply_ctx *ctx, struct undo *u, hook_error_t 
         if (p->mid_method != MID_WRITE)
                 return 0;
         (void)snprintf(want, sizeof(want), "%s\n", p->machine_id);
-        etc = open_etc(ctx, err);
-        if (etc == -EXDEV) {
-                warn(ctx, "not setting /etc/machine-id: %s", err->msg);
-                return 0;
+        if (worker) {
+                etc = fs_open_in_root(ctx->rootfd, "/etc", FS_NOFOLLOW, err);
+                if (etc == -ENOENT)
+                        return MID_LATER;
+                if (etc >= 0 && !fs_on_boundary(&m->boundary, etc))
+                        return hook_error_set(err, EXDEV, "`/etc` resolves onto another mount (a volume or a runtime mount)");
+                if (etc >= 0 && (fstat(etc, &st) < 0 || !S_ISDIR(st.st_mode)))
+                        return MID_LATER;
+        } else {
+                etc = open_etc(ctx, err);
         }
         if (etc < 0)
                 return etc;
@@ -906,24 +915,44 @@ static int stage_machine_id(struct apply_ctx *ctx, struct undo *u, hook_error_t 
                 return hook_error_set(err, errno, "stat /etc: %s", strerror(errno));
         /* rename() over whatever is there: a symlink, FIFO, device or a
          * hard link is replaced as an entry, never written through. */
-        r = fs_stage_file_at(etc, "machine-id", want, 0444, owner_uid(p), owner_gid(p), u->mid_tmp, err);
+        r = fs_stage_file_at(etc, "machine-id", want, 0444, owner_uid(p), owner_gid(p), m->tmp, err);
         if (r < 0)
                 return r;
-        u->mid_times[0] = (struct timespec){ x.stx_atime.tv_sec, x.stx_atime.tv_nsec };
-        u->mid_times[1] = (struct timespec){ x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec };
-        u->mid_etc = TAKE_FD(etc);
+        m->times[0] = (struct timespec){ x.stx_atime.tv_sec, x.stx_atime.tv_nsec };
+        m->times[1] = (struct timespec){ x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec };
+        m->etc = TAKE_FD(etc);
         return 0;
 }
 
-static int commit_machine_id(struct undo *u, hook_error_t *err)
+static int mid_job_run(struct job *j)
 {
-        int r;
+        struct mid_job *m = (struct mid_job *)j;
 
-        if (u->mid_etc < 0)
-                return 0;
-        r = fs_commit_file_at(u->mid_etc, "machine-id", u->mid_tmp, err);
+        return stage_machine_id(m->ctx, true, &j->err);
+}
+
+/* After mounts_check(): the worker stages the machine-id after the fill. */
+void mounts_start_stage(struct apply_ctx *ctx)
+{
+        if (ctx->done || ctx->running || ctx->plan->mid_method != MID_WRITE)
+                return;
+        ctx->mid.ctx = ctx;
+        ctx->mid.boundary = ctx->boundary;      /* the rootfs's mount only, so far */
+        job_start(&ctx->mid.job, mid_job_run);
+}
+
+static int commit_machine_id(struct apply_ctx *ctx, hook_error_t *err)
+{
+        struct mid_job *m = &ctx->mid;
+        int r = m->job.started ? job_wait(&m->job, err) : stage_machine_id(ctx, false, err);
+
+        if (r == MID_LATER)
+                r = stage_machine_id(ctx, false, err);
+        if (r < 0 || m->etc < 0)
+                return r;
+        r = fs_commit_file_at(m->etc, "machine-id", m->tmp, err);
         if (r >= 0)
-                closep(&u->mid_etc);    /* done: nothing to undo */
+                closep(&m->etc);        /* done: nothing to undo */
         return r;
 }
 
@@ -1405,7 +1434,7 @@ static int apply_machine_id(struct apply_ctx *ctx, struct undo *u, int runfd, ho
         int r = 0;
 
         if (p->mid_method == MID_WRITE)
-                r = commit_machine_id(u, err);
+                r = commit_machine_id(ctx, err);
         else if (p->mid_method == MID_BIND_FROM_RUN && runfd >= 0)
                 r = bind_machine_id(ctx, u, runfd, err);
         if (r == -EXDEV) {
@@ -1431,8 +1460,6 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
         /* (while /run may still be filling) */
         if (r >= 0 && (r = apply_cgroup(ctx, u, err)) < 0)
                 r = hook_error_prefix(err, "cgroup");
-        if (r >= 0 && (r = stage_machine_id(ctx, u, err)) < 0)
-                r = hook_error_prefix(err, "machine-id");
         if (r >= 0)
                 r = apply_tmpfs_set(ctx, u, true, &fds, err);
         if (r >= 0 && p->run_host && fds.run >= 0 && (r = write_run_host(ctx, u, fds.run, &host, err)) < 0)
@@ -1463,7 +1490,7 @@ static int apply_all(struct apply_ctx *ctx, struct undo *u, hook_error_t *err)
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err)
 {
         const struct plan *p = ctx->plan;
-        struct undo u = { .devfd = -EBADF, .mid_etc = -EBADF };
+        struct undo u = { .devfd = -EBADF };
         int r;
 
         if (p->userns)

@@ -11,26 +11,31 @@
 /* What the executor knows and holds across its phases.  The order
  * (hook.c apply()):
  *   ns_check_init()        host: the pid is the container's init
- *   mounts_check()         in the container's mount namespace: the rootfs,
- *                          its propagation, what the runtime mounted,
- *                          whether an earlier run did everything already
+ *   mounts_open_rootfs()   in the container's mount namespace: the rootfs
+ *                          there is the bundle's; whether an earlier run
+ *                          did everything already
+ *   mounts_start_fill()    the worker (job.h) makes /run's tmpfs and fills
+ *                          it with the image's /run, still detached
+ *   mounts_check()         the rootfs's propagation, what the runtime
+ *                          mounted below it
+ *   mounts_start_stage()   the worker then stages /etc/machine-id
  *   mounts_prepare_host()  host: the container's cgroup (nothing changed
  *                          yet but an empty "payload" child)
- *   mounts_apply()         in the container's namespace: every change
+ *   mounts_apply()         in the container's namespace: every change,
+ *                          the filled /run attached, the machine-id
+ *                          committed last
  * A failure anywhere leaves nothing behind: what mounts_apply() did is
- * undone there, apply_ctx_done() removes the payload cgroup unless
- * mounts_apply() succeeded.
- *   mounts_start_host_facts()  right after ns_check_init(): what
- *                          mounts_prepare_host() reads of the host, on the
- *                          worker while mounts_check() runs
- *   mounts_start_fill()    right after mounts_check(): /run's tmpfs made
- *                          and filled with the image's /run on a second
- *                          thread (job.h), still detached, while the
- *                          host-side steps run; mounts_apply() attaches it */
+ * undone there, apply_ctx_done() waits for the jobs, drops a detached
+ * /run, unstages the machine-id and removes the payload cgroup unless
+ * mounts_apply() succeeded. */
 struct apply_ctx;
-struct facts_job {
+struct mid_job {
         struct job job;
-        struct apply_ctx *ctx;  /* it fills the host facts in */
+        struct apply_ctx *ctx;
+        struct fs_boundary boundary;    /* the rootfs's mount */
+        int etc;                        /* /etc, while a machine-id is staged */
+        char tmp[NAME_MAX + 1];
+        struct timespec times[2];       /* /etc's before */
 };
 
 struct fill_job {
@@ -77,8 +82,8 @@ struct apply_ctx {
         int journal_root_fd;        /* ... opened, when the journal is linked */
         bool journal_made;          /* JOURNAL_ROOT/MACHINE-ID created by us */
         int journal_clone;          /* detached clone of JOURNAL_ROOT/MACHINE-ID */
-        struct facts_job facts;     /* mounts_start_host_facts() */
         struct fill_job fill;       /* fill.job.started: /run is being filled */
+        struct mid_job mid;         /* /etc/machine-id, staged */
         char warnings[APPLY_MAX_WARNINGS][256];
         size_t n_warnings;
 };
@@ -89,8 +94,9 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p);
 void apply_ctx_done(struct apply_ctx *ctx);
 
 int mounts_check(struct apply_ctx *ctx, hook_error_t *err);
-void mounts_start_host_facts(struct apply_ctx *ctx);
+int mounts_open_rootfs(struct apply_ctx *ctx, hook_error_t *err);
 void mounts_start_fill(struct apply_ctx *ctx);
+void mounts_start_stage(struct apply_ctx *ctx);
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err);
 

@@ -20,6 +20,11 @@
 #   write-through  /etc/machine-id opened and written (O_TRUNC) instead of
 #                  replaced by rename (runs mid-abs/mid-rel only: their links
 #                  point at the canary, never at the real /etc)
+#   fill-target    the worker's /run target opened without FS_NOFOLLOW and
+#                  FS_OWN_MOUNT: /run a link to a directory of the image
+#                  (run-inside)
+#   stage-boundary the worker stages /etc/machine-id without its boundary
+#                  check: into a volume at /etc (etc-volume)
 #   same-mntns     no refusal of a pid in the hook's own mount namespace
 #   own-mount      no FS_OWN_MOUNT (neither the mkdir check nor the final
 #                  one): the journal is made and mounted in a volume
@@ -169,9 +174,9 @@ run() {
     grep '^not ok' <<<"$out" | cut -c1-220 | sed 's/^/#   /' || true
 }
 
-HOSTILE='^(varlog-abs|varlog-rel|mid-abs|mid-rel|cu-sparse)$'
+HOSTILE='^(varlog-abs|varlog-rel|mid-abs|mid-rel|cu-sparse|run-inside)$'
 INPUT='^pid-own-shell'
-BOUNDARY='^(userns-foothold|copyup-modes|copyup-userns-secret|wrong-process|device-swap-timed|link-swap-timed|root-dot|unsafe-name|stdin-plain|rootfs-shared-hooktime|crun-cgroup-disabled|hugetlb-toggle-runc)$'
+BOUNDARY='^(userns-foothold|etc-volume|copyup-modes|copyup-userns-secret|wrong-process|device-swap-timed|link-swap-timed|root-dot|unsafe-name|stdin-plain|rootfs-shared-hooktime|crun-cgroup-disabled|hugetlb-toggle-runc)$'
 RV='^(run-dir|run-subdir|run-shared)$'
 
 build control 'pass' || { echo "1..$n"; exit 1; }
@@ -202,7 +207,7 @@ fi
 
 if mutant write-through '
 s = open("mounts.c").read()
-old = "r = fs_stage_file_at(etc, \"machine-id\", want, 0444, owner_uid(p), owner_gid(p), u->mid_tmp, err);"
+old = "r = fs_stage_file_at(etc, \"machine-id\", want, 0444, owner_uid(p), owner_gid(p), m->tmp, err);"
 assert old in s
 new = """{ int fd = openat(etc, "machine-id", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
           if (fd < 0) return hook_error_set(err, errno, "mutant: %s", strerror(errno));
@@ -210,6 +215,19 @@ new = """{ int fd = openat(etc, "machine-id", O_WRONLY | O_CREAT | O_TRUNC | O_C
 open("mounts.c", "w").write(s.replace(old, new))'; then
     # ONLY the two cases whose link points at the canary's machine-id
     run write-through test-hostile.sh '^(mid-abs|mid-rel)$' fail 'mid-abs: host unchanged' 'mid-rel: host unchanged'
+fi
+
+if replace_mutant fill-target mounts.c \
+    '"fd = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, &ctx->fill.job.err);"' \
+    '"fd = fs_open_in_root(ctx->rootfd, t->destination, 0, &ctx->fill.job.err);"'; then
+    # /run a link in the image: the worker fills (and the hook mounts on)
+    # where it points instead of refusing
+    run fill-target test-hostile.sh '^run-inside$' fail 'run-inside: '
+fi
+
+if replace_mutant stage-boundary mounts.c \
+    '"if (etc >= 0 && !fs_on_boundary(&m->boundary, etc))"' '"if (0)"'; then
+    run stage-boundary test-boundary.sh '^etc-volume$' fail 'etc-volume: right after the hook: nothing created'
 fi
 
 if mutant same-mntns '

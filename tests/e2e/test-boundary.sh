@@ -431,6 +431,28 @@ ro_case() {
     bx_cleanup
 }
 
+# ------------------------------------------------------------ 3b /etc a volume
+
+# etc_volume_case: a host directory bound at /etc (a copy of the image's).
+# /etc/machine-id is the image's to write, not the volume's: the hook (its
+# worker stages the file, with a boundary of its own) warns and writes
+# nothing into the volume; the container boots.
+etc_volume_case() {
+    local src
+    bx_begin etc-volume || return 0
+    bx_bundle
+    src=$B/vol
+    cp -a "$R/etc" "$src"
+    bx_vol /etc "$src" '["rbind"]'
+    bx_tree "$src" >"$B/vol.before"
+    bx_snap before
+    bx_run run
+    bx_tree_same "right after the hook" "$src" "$B/vol.before"
+    bx_boots || true
+    bx_warns /etc/machine-id "not setting /etc/machine-id: .*another mount"
+    bx_end
+}
+
 # ------------------------------------------------------------ 4 copy-up disclosure
 
 # (a) modes and owners of the tmpfs roots as in the image: checked by the
@@ -1064,6 +1086,7 @@ vol_case vol-link-rootfs-shared 1 shared either
 vol_case vol-varlog-rshared 0 none boot
 foothold_case
 ro_case runc
+etc_volume_case
 modes_case
 secret_case
 volsecret_case

@@ -317,6 +317,9 @@ chain() { # N TARGET: /var/log -> /osh-chain/l1 -> ... -> lN -> TARGET
 # symlinks to the canary: absolute and relative
 hx_case run-abs refuse 'tmpfs on `/run`: `/run` is a symlink' -- 'rm -rf run && ln -s $C/run run'
 hx_case run-rel refuse 'tmpfs on `/run`: `/run` is a symlink' -- 'rm -rf run && ln -s $UP$C/run run'
+# a link to a directory that is there in the image: refused all the same
+# (the worker that fills /run opens it as the hook's own apply would)
+hx_case run-inside refuse 'tmpfs on `/run`: `/run` is a symlink' -- 'rm -rf run && mkdir -p srv/run && ln -s /srv/run run'
 hx_case tmp-abs refuse 'tmpfs on `/tmp`: `/tmp` is a symlink' -- 'rm -rf tmp && ln -s $C/tmp tmp'
 hx_case tmp-rel refuse 'tmpfs on `/tmp`: `/tmp` is a symlink' -- 'rm -rf tmp && ln -s $UP$C/tmp tmp'
 hx_case journal-abs refuse '`/var/log/journal` is a symlink' -- \

@@ -10,6 +10,7 @@
 #include "inject.h"
 #include "job.h"
 #include "log.h"
+#include "machineid.h"
 #include "testutil.h"
 
 /* ---- path_clean --------------------------------------------------------- */
@@ -740,9 +741,8 @@ START_TEST(test_job_own_fs)
 
         ck_assert_int_ge(mnt, 0);
         (void)umask(022);
-        job_prestart();
-        job_settle();
         job_start(&j, umask_run);
+        job_settle();
         ck_assert_int_eq(job_wait(&j, NULL), 0);
         ck_assert_int_eq(umask(022), 022);
         if (geteuid() == 0)
@@ -769,6 +769,23 @@ START_TEST(test_job_restart)
 }
 END_TEST
 
+/* ---- uuid_v4_line ----------------------------------------------------------- */
+START_TEST(test_uuid_v4)
+{
+        static const unsigned char ff[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+        static const unsigned char seq[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                               0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0 };
+        char out[UUID_LINE_LEN + 1];
+
+        uuid_v4_line(ff, out);
+        ck_assert_str_eq(out, "ffffffff-ffff-4fff-bfff-ffffffffffff\n");
+        uuid_v4_line(seq, out);
+        ck_assert_str_eq(out, "00112233-4455-4677-8899-aabbccddeef0\n");
+        ck_assert_uint_eq(strlen(out), UUID_LINE_LEN);
+}
+END_TEST
+
 static Suite *misc_suite(void)
 {
         Suite *s = suite_create("misc");
@@ -785,6 +802,7 @@ static Suite *misc_suite(void)
         TU_TCASE(s, "inject", 0, TU_LOOP(test_inject, injects), TU_TEST(test_inject_same_path),
                  TU_LOOP(test_inject_bad, bad_injects), TU_TEST(test_inject_null),
                  TU_LOOP(test_round_trip, round_trips));
+        TU_TCASE(s, "uuid", 0, TU_TEST(test_uuid_v4));
         TU_TCASE(s, "job", 0, TU_TEST(test_job_order), TU_TEST(test_job_own_fs), TU_TEST(test_job_restart));
         return s;
 }
