@@ -240,7 +240,7 @@ static int inotify_job_run(struct job *j)
 }
 
 static int apply(const struct oci_state *s, const struct plan *p, const char *rootfs, const struct stat *rst,
-                 hook_error_t *err)
+                 struct premade_job *pm, hook_error_t *err)
 {
         struct apply_ctx ctx;
         struct ns_target ns;
@@ -256,6 +256,7 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
         ctx.rootfs_path = rootfs;
         ctx.rootfs_dev = rst->st_dev;
         ctx.rootfs_ino = rst->st_ino;
+        ctx.premade = pm;
         /* Pin the process, then prove it is the container's init before
          * anything is touched (mounts.h has the order of the phases). */
         r = ns_open_target(s->pid, &ns, err);
@@ -303,6 +304,7 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
 static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error_t *err)
 {
         struct inotify_job ij = {};
+        struct premade_job pm = {};
         struct oci_config c = {};
         struct plan p;
         _cleanup_free_ char *rootfs = NULL;
@@ -338,6 +340,10 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
         if (r >= 0 && plan_has_work(&p)) {
                 struct prediction pr;
 
+                /* the worker makes the plan's tmpfs meanwhile */
+                if (!p.refuse[0] && rootfd >= 0)
+                        mounts_premake(&pm, &p);
+
                 /* the config's predictions only: reading the image's
                  * units is explain's, not worth the start time */
                 predict_build(&c, &p, -1, &pr);
@@ -348,7 +354,7 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                 else if (rootfd < 0)
                         r = hook_error_set(err, -rootfd, "rootfs `%.200s`: %s", rootfs, strerror(-rootfd));
                 else
-                        r = apply(s, &p, rootfs, &rst, err);
+                        r = apply(s, &p, rootfs, &rst, &pm, err);
                 (void)job_wait(&ij.job, NULL);
                 if (ij.low)
                         log_warning("%s", ij.msg);
@@ -356,6 +362,7 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                         log_debug("prepared for systemd at %s", spec_stage_name(argv_stage));
         }
         (void)job_wait(&ij.job, NULL);
+        mounts_premade_done(&pm);
         job_stop();
         spec_config_done(&c);
         return r;

@@ -216,7 +216,7 @@ static bool already_done(int rootfd, const struct plan *p)
                 return true;
         for (i = 0; i < p->n_tmpfs; i++)
                 if (!p->tmpfs[i].skip)
-                        return marked(rootfd, p->tmpfs[i].destination);
+                        return !streq(p->tmpfs[i].destination, "/run") && marked(rootfd, p->tmpfs[i].destination);
         return false;
 }
 
@@ -601,6 +601,50 @@ static int make_tmpfs(const struct plan *p, const struct plan_tmpfs *t, hook_err
         return mfd;
 }
 
+static int premake_run(struct job *j)
+{
+        struct premade_job *pm = (struct premade_job *)j;
+        const struct plan *p = pm->plan;
+        size_t i;
+
+        for (i = 0; i < p->n_tmpfs; i++)
+                if (!p->tmpfs[i].skip)
+                        pm->mfd[i] = make_tmpfs(p, &p->tmpfs[i], NULL);
+        return 0;
+}
+
+void mounts_premake(struct premade_job *pm, const struct plan *p)
+{
+        size_t i;
+
+        pm->plan = p;
+        for (i = 0; i < ELEMENTSOF(pm->mfd); i++)
+                pm->mfd[i] = -EBADF;
+        job_start(&pm->job, premake_run);
+}
+
+void mounts_premade_done(struct premade_job *pm)
+{
+        size_t i;
+
+        if (!pm->job.started)
+                return;
+        (void)job_wait(&pm->job, NULL);
+        for (i = 0; i < ELEMENTSOF(pm->mfd); i++)
+                closep(&pm->mfd[i]);
+}
+
+/* T's premade tmpfs, or -EBADF (fill_tmpfs() makes one then). */
+static int take_premade(struct apply_ctx *ctx, const struct plan_tmpfs *t)
+{
+        struct premade_job *pm = ctx->premade;
+        size_t i = (size_t)(t - ctx->plan->tmpfs);
+
+        if (!pm || !pm->job.started || i >= ELEMENTSOF(pm->mfd) || job_wait(&pm->job, NULL) < 0)
+                return -EBADF;
+        return TAKE_FD(pm->mfd[i]);
+}
+
 static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
 {
         struct stat st;
@@ -703,9 +747,10 @@ static int move_submounts(int mfd, const char *dest, const struct submounts *sm,
 
 /* A detached tmpfs for T, filled with what TARGET holds when the plan
  * says so: nobody else can see it yet.  Returns its mount fd. */
-static int fill_tmpfs(const struct plan *p, const struct plan_tmpfs *t, int target, bool existed, hook_error_t *err)
+static int fill_tmpfs(const struct plan *p, const struct plan_tmpfs *t, int made, int target, bool existed,
+                      hook_error_t *err)
 {
-        _cleanup_close_ int mfd = make_tmpfs(p, t, err);
+        _cleanup_close_ int mfd = made >= 0 ? made : make_tmpfs(p, t, err);
 
         if (mfd < 0)
                 return mfd;
@@ -718,7 +763,7 @@ static int fill_job_run(struct job *j)
 {
         struct fill_job *f = (struct fill_job *)j;
 
-        f->mfd = fill_tmpfs(f->plan, f->tmpfs, f->target, true, &j->err);
+        f->mfd = fill_tmpfs(f->plan, f->tmpfs, TAKE_FD(f->mfd), f->target, true, &j->err);
         return f->mfd < 0 ? f->mfd : 0;
 }
 
@@ -749,6 +794,8 @@ void mounts_start_fill(struct apply_ctx *ctx)
         ctx->fill.plan = p;
         ctx->fill.tmpfs = t;
         ctx->fill.target = fd;
+        /* the premade one (the job that made it is done or ahead in the queue) */
+        ctx->fill.mfd = take_premade(ctx, t);
         job_start(&ctx->fill.job, fill_job_run);
 }
 
@@ -779,7 +826,7 @@ static int apply_tmpfs(struct apply_ctx *ctx, struct undo *u, const struct plan_
                         return target;
                 if ((r = find_submounts(ctx, target, &sm, err)) < 0)
                         return r;
-                mfd = fill_tmpfs(p, t, target, existed, err);
+                mfd = fill_tmpfs(p, t, take_premade(ctx, t), target, existed, err);
                 if (mfd < 0)
                         return mfd;
         }

@@ -28,6 +28,19 @@
  * undone there, apply_ctx_done() waits for the jobs, drops a detached
  * /run, unstages the machine-id and removes the payload cgroup unless
  * mounts_apply() succeeded. */
+/* Every tmpfs of the plan made (detached, empty) on the worker while the
+ * plan's checks run: creating a superblock touches nothing, and the
+ * worker is idle until the rootfs is open.  A slot left -EBADF (a failure)
+ * is made again where it is needed, which then reports the error. */
+struct premade_job {
+        struct job job;
+        const struct plan *plan;
+        int mfd[PLAN_MAX_TMPFS];
+};
+
+void mounts_premake(struct premade_job *pm, const struct plan *p);
+void mounts_premade_done(struct premade_job *pm);
+
 struct apply_ctx;
 struct mid_job {
         struct job job;
@@ -82,6 +95,7 @@ struct apply_ctx {
         int journal_root_fd;        /* ... opened, when the journal is linked */
         bool journal_made;          /* JOURNAL_ROOT/MACHINE-ID created by us */
         int journal_clone;          /* detached clone of JOURNAL_ROOT/MACHINE-ID */
+        struct premade_job *premade; /* NULL: none */
         struct fill_job fill;       /* fill.job.started: /run is being filled */
         struct mid_job mid;         /* /etc/machine-id, staged */
         char warnings[APPLY_MAX_WARNINGS][256];

@@ -496,7 +496,7 @@ rev=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')
     echo "|---|---|---|---|---|---|---|"
     echo "| 1 | fast path: non-systemd container (\`/bin/sh\`), $N_FAST runs | $(calc "$F_HOOK" %.0f) µs | \`/bin/true\` $(calc "$F_TRUE" %.0f) µs | ${F_RATIO}x | ≤ 1.10x | $(yesno "$F_RATIO <= 1.10 && $F_FAILS == 0") |"
     echo "| 2a | re-run path (restore): the hook by hand on a \`created\` (pivoted) container, $N_SD runs | $(us2ms "$SH_HOOK") ms (p90 $(us2ms "$SH_P90"); CPU $(us2ms "$SH_CPU")) | \`/bin/true\` $(us2ms "$SH_TRUE") ms; 2nd run $(us2ms "$SH_AGAIN") ms | | ≤ 5 ms | $(yesno "$SH_HOOK <= 5000 && $SH_FAILS == 0 && $sd_ok == $N_SD") |"
-    echo "| 2b | systemd path in situ: createRuntime hook under \`runc create\`, $SS_N runs | $(us2ms "$SS_HOOK") ms (p90 $(us2ms "$SS_P90"); CPU $(us2ms "$SS_CPU")) | no-op hook (\`/bin/true\`) $(us2ms "$SS_TRUE") ms | | ≤ 5 ms | $(yesno "$SS_HOOK <= 5000 && $SS_FAILS == 0 && $sit_ok == $N_SD") |"
+    echo "| 2b | systemd path in situ: createRuntime hook under \`runc create\`, $SS_N runs | $(us2ms "$SS_HOOK") ms (p90 $(us2ms "$SS_P90"); CPU $(us2ms "$SS_CPU")) | no-op hook (\`/bin/true\`) $(us2ms "$SS_TRUE") ms | | ≤ 3 ms | $(yesno "$SS_HOOK <= 3000 && $SS_FAILS == 0 && $sit_ok == $N_SD") |"
     boot_row 3 boot hook ideal "boot to \`running\`, runc, hook at createRuntime, $N_BOOT rounds" 1.03 hook
     ((podman_ok)) && boot_row 3 boot hook podman "boot to \`running\`: hook vs podman" 1.00 hook
     for v in "${PEERS[@]}"; do
