@@ -13,6 +13,7 @@ struct copy_budget {
         size_t entries;
         size_t bytes;
         const struct copy_reader *reader;
+        const atomic_bool *cancel;
         /* what an entry has when created (the tree is detached: created
          * with its final mode at once), to skip a chown or chmod that
          * would change nothing */
@@ -225,6 +226,8 @@ static int copy_entry(int sdir, struct dest *dst, const char *name, unsigned cha
 
         if (++b->entries > COPYUP_MAX_ENTRIES)
                 return hook_error_set(err, EFBIG, "more than %u entries to copy", COPYUP_MAX_ENTRIES);
+        if (b->cancel && atomic_load_explicit(b->cancel, memory_order_relaxed))
+                return hook_error_set(err, ECANCELED, "not needed any more");
         if (stat_or_open(sdir, name, type, &st, &mount_root, &s) < 0)
                 return errno == ENOENT ? 0 : hook_error_set(err, errno, "stat `%s`: %s", name, strerror(errno));
         if (dst->fd < 0) {
@@ -306,7 +309,13 @@ static int copy_dir(int src, struct dest *dst, unsigned depth, struct copy_budge
 
 int copyup_tree(int src, int dst, const struct copy_reader *reader, bool keep_root, hook_error_t *err)
 {
-        struct copy_budget b = { .reader = reader };
+        return copyup_tree_cancellable(src, dst, reader, keep_root, NULL, err);
+}
+
+int copyup_tree_cancellable(int src, int dst, const struct copy_reader *reader, bool keep_root,
+                            const atomic_bool *cancel, hook_error_t *err)
+{
+        struct copy_budget b = { .reader = reader, .cancel = cancel };
         _cleanup_close_ int s = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                             d = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct stat st, root;

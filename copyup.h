@@ -2,6 +2,7 @@
 #ifndef OSH_COPYUP_H
 #define OSH_COPYUP_H
 
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "spec.h"
@@ -37,5 +38,9 @@ bool copy_reader_may_read(const struct copy_reader *r, const struct stat *st);
  * directory with the same owner and mode.  KEEP_ROOT: DST takes SRC's
  * owner and mode (the directory existed in the image); else only owner. */
 int copyup_tree(int src, int dst, const struct copy_reader *reader, bool keep_root, hook_error_t *err);
+/* copyup_tree() that stops with -ECANCELED once *CANCEL is set (another
+ * thread no longer needs the copy). */
+int copyup_tree_cancellable(int src, int dst, const struct copy_reader *reader, bool keep_root,
+                            const atomic_bool *cancel, hook_error_t *err);
 
 #endif

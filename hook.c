@@ -239,8 +239,8 @@ static int inotify_job_run(struct job *j)
         return 0;
 }
 
-static int apply(const struct oci_state *s, const struct plan *p, const char *rootfs, const struct stat *rst,
-                 struct premade_job *pm, hook_error_t *err)
+static int apply(const struct oci_state *s, const struct plan *p, const char *rootfs, int host_rootfd,
+                 const struct stat *rst, struct premade_job *pm, hook_error_t *err)
 {
         struct apply_ctx ctx;
         struct ns_target ns;
@@ -257,6 +257,8 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
         ctx.rootfs_dev = rst->st_dev;
         ctx.rootfs_ino = rst->st_ino;
         ctx.premade = pm;
+        /* /run's copy, detached, meanwhile (mounts.h) */
+        mounts_start_fill(&ctx, host_rootfd);
         /* Pin the process, then prove it is the container's init before
          * anything is touched (mounts.h has the order of the phases). */
         r = ns_open_target(s->pid, &ns, err);
@@ -276,10 +278,8 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
                 r = ns_join(&ns, err);
                 if (r >= 0)
                         r = mounts_open_rootfs(&ctx, err);
-                /* the worker: /run's fill, then the machine-id's staging,
-                 * while the mount table is read and the host side done */
-                if (r >= 0)
-                        mounts_start_fill(&ctx);
+                /* the worker, after /run's fill: the machine-id's
+                 * staging, while the host side is done */
                 if (r >= 0)
                         r = mounts_check(&ctx, err);
                 if (r >= 0)
@@ -354,7 +354,7 @@ static int run(const struct oci_state *s, enum hook_stage argv_stage, hook_error
                 else if (rootfd < 0)
                         r = hook_error_set(err, -rootfd, "rootfs `%.200s`: %s", rootfs, strerror(-rootfd));
                 else
-                        r = apply(s, &p, rootfs, &rst, &pm, err);
+                        r = apply(s, &p, rootfs, rootfd, &rst, &pm, err);
                 (void)job_wait(&ij.job, NULL);
                 if (ij.low)
                         log_warning("%s", ij.msg);

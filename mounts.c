@@ -35,7 +35,7 @@ void apply_ctx_init(struct apply_ctx *ctx, const struct plan *p)
         ctx->cgroup = p->cgroup;
         ctx->rootfd = ctx->cg_dirfd = ctx->cg_payload = ctx->cg_clone = ctx->cg_payload_clone = -EBADF;
         ctx->logs_clone = ctx->journal_root_fd = ctx->journal_clone = -EBADF;
-        ctx->fill.target = ctx->fill.mfd = ctx->mid.etc = -EBADF;
+        ctx->fill.src = ctx->fill.mfd = ctx->mid.etc = -EBADF;
 }
 
 static void warn(struct apply_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
@@ -84,6 +84,7 @@ void apply_ctx_done(struct apply_ctx *ctx)
         size_t i;
 
         /* first: the jobs read through the rootfs and write here */
+        atomic_store(&ctx->fill.cancel, true);
         (void)job_wait(&ctx->fill.job, NULL);
         (void)job_wait(&ctx->mid.job, NULL);
         if (ctx->mid.etc >= 0) {
@@ -91,7 +92,7 @@ void apply_ctx_done(struct apply_ctx *ctx)
                 (void)utimensat(ctx->mid.etc, "", ctx->mid.times, AT_EMPTY_PATH);
                 closep(&ctx->mid.etc);
         }
-        closep(&ctx->fill.target);
+        closep(&ctx->fill.src);
         closep(&ctx->fill.mfd);
         if (!ctx->committed)
                 cgroup_undo(ctx);
@@ -748,13 +749,13 @@ static int move_submounts(int mfd, const char *dest, const struct submounts *sm,
 /* A detached tmpfs for T, filled with what TARGET holds when the plan
  * says so: nobody else can see it yet.  Returns its mount fd. */
 static int fill_tmpfs(const struct plan *p, const struct plan_tmpfs *t, int made, int target, bool existed,
-                      hook_error_t *err)
+                      const atomic_bool *cancel, hook_error_t *err)
 {
         _cleanup_close_ int mfd = made >= 0 ? made : make_tmpfs(p, t, err);
 
         if (mfd < 0)
                 return mfd;
-        if (t->copyup && copyup_tree(target, mfd, &p->reader, existed, err) < 0)
+        if (t->copyup && copyup_tree_cancellable(target, mfd, &p->reader, existed, cancel, err) < 0)
                 return hook_error_prefix(err, "copying the image's content");
         return TAKE_FD(mfd);
 }
@@ -762,41 +763,70 @@ static int fill_tmpfs(const struct plan *p, const struct plan_tmpfs *t, int made
 static int fill_job_run(struct job *j)
 {
         struct fill_job *f = (struct fill_job *)j;
+        struct premade_job *pm = f->premade;
+        size_t i = (size_t)(f->tmpfs - f->plan->tmpfs);
+        /* the premade one: its job ran before this one, on this thread */
+        int made = pm && pm->job.started && i < ELEMENTSOF(pm->mfd) ? TAKE_FD(pm->mfd[i]) : -EBADF;
 
-        f->mfd = fill_tmpfs(f->plan, f->tmpfs, TAKE_FD(f->mfd), f->target, true, &j->err);
+        f->mfd = fill_tmpfs(f->plan, f->tmpfs, made, f->src, true, &f->cancel, &j->err);
         return f->mfd < 0 ? f->mfd : 0;
 }
 
 /* The copy-up of /run is the longest step of the hook (on a fresh overlay
- * every entry is a cold lookup): start it as soon as the rootfs is known
- * to be the container's.  Only the common case: an image /run on the
- * rootfs's own mount; anything else is left to mounts_apply(), which also
- * reports it. */
-void mounts_start_fill(struct apply_ctx *ctx)
+ * every entry is a cold lookup): started first, on the worker, from the
+ * image's /run as the host sees it, so that it runs during the init proof
+ * and the checks.  The copy is used only if mounts_apply()'s target, found
+ * in the container's namespace with every check, is that very directory
+ * (take_fill()); else it is dropped and /run copied there. */
+void mounts_start_fill(struct apply_ctx *ctx, int host_rootfd)
 {
         const struct plan *p = ctx->plan;
         const struct plan_tmpfs *t = NULL;
+        struct stat st;
         size_t i;
         int fd;
 
-        if (ctx->done || ctx->running || p->spec_run_tmpfs)
+        if (p->spec_run_tmpfs || host_rootfd < 0)
                 return;
         for (i = 0; i < p->n_tmpfs; i++)
                 if (!p->tmpfs[i].skip && streq(p->tmpfs[i].destination, "/run"))
                         t = &p->tmpfs[i];
         if (!t || !t->copyup)
                 return;
-        fs_set_boundary(&ctx->boundary);
-        fd = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, &ctx->fill.job.err);
-        fs_set_boundary(NULL);
+        fd = fs_open_in_root(host_rootfd, t->destination, FS_NOFOLLOW, NULL);
         if (fd < 0)
                 return;
+        if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                (void)close(fd);
+                return;
+        }
         ctx->fill.plan = p;
         ctx->fill.tmpfs = t;
-        ctx->fill.target = fd;
-        /* the premade one (the job that made it is done or ahead in the queue) */
-        ctx->fill.mfd = take_premade(ctx, t);
+        ctx->fill.src = fd;
+        ctx->fill.dev = st.st_dev;
+        ctx->fill.ino = st.st_ino;
+        ctx->fill.premade = ctx->premade;
         job_start(&ctx->fill.job, fill_job_run);
+}
+
+/* The filled tmpfs for T, if it was filled from TARGET itself (the same
+ * inode: a mount the host has there and the namespace does not, or the
+ * other way round, makes another directory of it); the fill's error if it
+ * failed on it; -EBADF for no copy (made here then). */
+static int take_fill(struct apply_ctx *ctx, const struct plan_tmpfs *t, int target, hook_error_t *err)
+{
+        struct fill_job *f = &ctx->fill;
+        struct stat st;
+        int r;
+
+        if (!f->job.started || f->tmpfs != t)
+                return -EBADF;
+        r = job_wait(&f->job, err);
+        if (fstat(target, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
+                closep(&f->mfd);
+                return -EBADF;
+        }
+        return r < 0 ? r : TAKE_FD(f->mfd);
 }
 
 /* Mount one tmpfs on its destination, on the boundary; returns an fd on
@@ -810,26 +840,20 @@ static int apply_tmpfs(struct apply_ctx *ctx, struct undo *u, const struct plan_
         uint64_t id;
         int r;
 
-        if (ctx->fill.job.started && ctx->fill.tmpfs == t) {
-                /* the job reads fill.target: taken once it is done */
-                if ((r = find_submounts(ctx, ctx->fill.target, &sm, err)) < 0 || (r = job_wait(&ctx->fill.job, err)) < 0)
-                        return r;
-                target = TAKE_FD(ctx->fill.target);
-                mfd = TAKE_FD(ctx->fill.mfd);
-        } else {
-                target = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, err);
-                if (target == -ENOENT) {
-                        existed = false;
-                        target = open_dir_in_root(ctx->rootfd, t->destination, FS_MKDIR | FS_OWN_MOUNT, err);
-                }
-                if (target < 0)
-                        return target;
-                if ((r = find_submounts(ctx, target, &sm, err)) < 0)
-                        return r;
-                mfd = fill_tmpfs(p, t, take_premade(ctx, t), target, existed, err);
-                if (mfd < 0)
-                        return mfd;
+        target = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, err);
+        if (target == -ENOENT) {
+                existed = false;
+                target = open_dir_in_root(ctx->rootfd, t->destination, FS_MKDIR | FS_OWN_MOUNT, err);
         }
+        if (target < 0)
+                return target;
+        if ((r = find_submounts(ctx, target, &sm, err)) < 0)
+                return r;
+        mfd = take_fill(ctx, t, target, err);
+        if (mfd == -EBADF)
+                mfd = fill_tmpfs(p, t, take_premade(ctx, t), target, existed, NULL, err);
+        if (mfd < 0)
+                return mfd;
         if ((r = attach(ctx, u, mfd, target, t->destination, err)) < 0)
                 return r;
         if (fs_mount_id(mfd, "", &id) == 0)

@@ -2,6 +2,9 @@
 #ifndef OSH_MOUNTS_H
 #define OSH_MOUNTS_H
 
+#include <stdatomic.h>
+#include <sys/types.h>
+
 #include "fsutil.h"
 #include "job.h"
 #include "plan.h"
@@ -10,12 +13,15 @@
 
 /* What the executor knows and holds across its phases.  The order
  * (hook.c apply()):
+ *   mounts_start_fill()    the worker (job.h) makes /run's tmpfs and fills
+ *                          it, still detached, from the image's /run as the
+ *                          host sees it (reading the image, as detection
+ *                          does); mounts_apply() takes the copy only for the
+ *                          very directory it then mounts on
  *   ns_check_init()        host: the pid is the container's init
  *   mounts_open_rootfs()   in the container's mount namespace: the rootfs
  *                          there is the bundle's; whether an earlier run
  *                          did everything already
- *   mounts_start_fill()    the worker (job.h) makes /run's tmpfs and fills
- *                          it with the image's /run, still detached
  *   mounts_check()         the rootfs's propagation, what the runtime
  *                          mounted below it
  *   mounts_start_stage()   the worker then stages /etc/machine-id
@@ -25,9 +31,9 @@
  *                          the filled /run attached, the machine-id
  *                          committed last
  * A failure anywhere leaves nothing behind: what mounts_apply() did is
- * undone there, apply_ctx_done() waits for the jobs, drops a detached
- * /run, unstages the machine-id and removes the payload cgroup unless
- * mounts_apply() succeeded. */
+ * undone there, apply_ctx_done() cancels and waits for the jobs, drops a
+ * detached /run, unstages the machine-id and removes the payload cgroup
+ * unless mounts_apply() succeeded. */
 /* Every tmpfs of the plan made (detached, empty) on the worker while the
  * plan's checks run: creating a superblock touches nothing, and the
  * worker is idle until the rootfs is open.  A slot left -EBADF (a failure)
@@ -55,8 +61,12 @@ struct fill_job {
         struct job job;
         const struct plan *plan;
         const struct plan_tmpfs *tmpfs;   /* the plan's entry for /run */
-        int target;                       /* ROOTFS/run, on the rootfs's mount */
+        int src;                          /* the image's /run, the host's view */
+        dev_t dev;                        /* ... its inode: what mounts_apply()'s */
+        ino_t ino;                        /* target must be to take the copy */
         int mfd;                          /* the filled tmpfs, detached */
+        struct premade_job *premade;      /* where its tmpfs may be waiting */
+        atomic_bool cancel;               /* not needed (done, restored, failed) */
 };
 
 struct apply_ctx {
@@ -109,7 +119,7 @@ void apply_ctx_done(struct apply_ctx *ctx);
 
 int mounts_check(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_open_rootfs(struct apply_ctx *ctx, hook_error_t *err);
-void mounts_start_fill(struct apply_ctx *ctx);
+void mounts_start_fill(struct apply_ctx *ctx, int host_rootfd);
 void mounts_start_stage(struct apply_ctx *ctx);
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err);

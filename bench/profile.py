@@ -20,12 +20,12 @@ PROF_H = r'''#pragma once
 static inline double prof_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
 extern char prof_buf[4096]; extern size_t prof_len; extern double prof_last, prof_t0;
 extern double fill_t0, fill_t1, mid_t0, mid_t1;
-#define PROF(l) do { double _n = prof_now(); if (prof_last > 0 && prof_len < sizeof(prof_buf) - 64) prof_len += snprintf(prof_buf + prof_len, sizeof(prof_buf) - prof_len, "%s=%.4f ", l, _n - prof_last); prof_last = _n; } while (0)
+#define PROF(l) do { double _n = prof_now(); if (prof_last > 0 && prof_len < sizeof(prof_buf) - 64) prof_len += snprintf(prof_buf + prof_len, sizeof(prof_buf) - prof_len, "%s=%.4f;", l, _n - prof_last); prof_last = _n; } while (0)
 static inline void prof_flush(void) {
         const char *p = getenv("OSH_PROF_LOG");
         int fd = p ? open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
         if (fd < 0) return;
-        prof_len += snprintf(prof_buf + prof_len, sizeof(prof_buf) - prof_len, "worker.fill.start=%.4f worker.fill=%.4f worker.stage.start=%.4f worker.stage=%.4f\n",
+        prof_len += snprintf(prof_buf + prof_len, sizeof(prof_buf) - prof_len, "worker: fill starts=%.4f;worker: fill=%.4f;worker: stage starts=%.4f;worker: stage=%.4f\n",
                              fill_t0 ? fill_t0 - prof_t0 : 0, fill_t1 - fill_t0, mid_t0 ? mid_t0 - prof_t0 : 0, mid_t1 - mid_t0);
         (void)!write(fd, prof_buf, prof_len); close(fd);
 }

@@ -51,7 +51,9 @@ runs = 0
 for line in open(sys.argv[1]):
     runs += 1
     seen = {}
-    for kv in line.split():
+    for kv in line.strip().split(";"):
+        if not kv:
+            continue
         k, v = kv.rsplit("=", 1)
         seen[k] = seen.get(k, 0) + 1
         key = k if seen[k] == 1 else f"{k} #{seen[k]}"
@@ -64,12 +66,12 @@ print(f"{'phase':58s} {'median':>7s} {'mean':>7s} {'cum':>7s}")
 cum = 0.0
 for k in order:
     v = rows[k]
-    if k.startswith("worker."):
+    if k.startswith("worker:"):
         continue
     cum += statistics.mean(v)
     print(f"{k:58s} {statistics.median(v):7.0f} {statistics.mean(v):7.0f} {cum:7.0f}")
 for k in order:
-    if k.startswith("worker."):
+    if k.startswith("worker:"):
         v = [x for x in rows[k] if x > 0]
         if v:
             print(f"{k:58s} {statistics.median(v):7.0f} {statistics.mean(v):7.0f}")

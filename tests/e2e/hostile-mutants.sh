@@ -20,9 +20,9 @@
 #   write-through  /etc/machine-id opened and written (O_TRUNC) instead of
 #                  replaced by rename (runs mid-abs/mid-rel only: their links
 #                  point at the canary, never at the real /etc)
-#   fill-target    the worker's /run target opened without FS_NOFOLLOW and
-#                  FS_OWN_MOUNT: /run a link to a directory of the image
-#                  (run-inside)
+#   fill-inode     the worker's copy of /run (made from the host's view)
+#                  taken without checking it is of the directory mounted on
+#                  (host-run-bind: a host directory bound on /run host-side)
 #   stage-boundary the worker stages /etc/machine-id without its boundary
 #                  check: into a volume at /etc (etc-volume)
 #   same-mntns     no refusal of a pid in the hook's own mount namespace
@@ -176,7 +176,7 @@ run() {
 
 HOSTILE='^(varlog-abs|varlog-rel|mid-abs|mid-rel|cu-sparse|run-inside)$'
 INPUT='^pid-own-shell'
-BOUNDARY='^(userns-foothold|etc-volume|copyup-modes|copyup-userns-secret|wrong-process|device-swap-timed|link-swap-timed|root-dot|unsafe-name|stdin-plain|rootfs-shared-hooktime|crun-cgroup-disabled|hugetlb-toggle-runc)$'
+BOUNDARY='^(userns-foothold|etc-volume|host-run-bind|copyup-modes|copyup-userns-secret|wrong-process|device-swap-timed|link-swap-timed|root-dot|unsafe-name|stdin-plain|rootfs-shared-hooktime|crun-cgroup-disabled|hugetlb-toggle-runc)$'
 RV='^(run-dir|run-subdir|run-shared)$'
 
 build control 'pass' || { echo "1..$n"; exit 1; }
@@ -217,12 +217,11 @@ open("mounts.c", "w").write(s.replace(old, new))'; then
     run write-through test-hostile.sh '^(mid-abs|mid-rel)$' fail 'mid-abs: host unchanged' 'mid-rel: host unchanged'
 fi
 
-if replace_mutant fill-target mounts.c \
-    '"fd = open_dir_in_root(ctx->rootfd, t->destination, FS_OWN_MOUNT, &ctx->fill.job.err);"' \
-    '"fd = fs_open_in_root(ctx->rootfd, t->destination, 0, &ctx->fill.job.err);"'; then
-    # /run a link in the image: the worker fills (and the hook mounts on)
-    # where it points instead of refusing
-    run fill-target test-hostile.sh '^run-inside$' fail 'run-inside: '
+if replace_mutant fill-inode mounts.c \
+    '"if (fstat(target, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino) {"' '"if (fstat(target, &st) < 0) {"'; then
+    # the worker's copy of /run (from the host's view) taken for whatever
+    # the namespace's /run is: a host directory bound there is copied in
+    run fill-inode test-boundary.sh '^host-run-bind$' fail 'host-run-bind: the container.s /run is a copy of the image.s'
 fi
 
 if replace_mutant stage-boundary mounts.c \

@@ -453,6 +453,34 @@ etc_volume_case() {
     bx_end
 }
 
+# ------------------------------------------------------------ 3c /run as the host sees it
+
+# host_run_case: a createRuntime hook before ours binds a host directory
+# (with a secret) onto the rootfs's /run, on the host's side.  The worker
+# copies the image's /run from the host's view while the checks run; the
+# copy must not be taken for a /run the container does not see (another
+# inode).  The container's /run holds no secret: the bind did not reach
+# its namespace, so the hook copies the image's /run there.
+host_run_case() {
+    local src got
+    bx_begin host-run-bind || return 0
+    bx_bundle
+    src=$B/hostrun
+    mkdir -p "$src"
+    echo secret >"$src/osh-host-secret"
+    bx_jq '.hooks.createRuntime = [{path: "/bin/mount", args: ["mount", "--bind", $s, $d]}] + .hooks.createRuntime' \
+        --arg s "$src" --arg d "$R/run"
+    bx_probe_sh "nsenter -t \$PID -m -- sh -c 'if test -e $R/run/osh-host-secret; then echo visible; elif test -d $R/run/systemd; then echo image; else echo other; fi'"
+    bx_snap before
+    bx_run create
+    umount "$R/run" 2>/dev/null || true
+    bx_created
+    got=$(bx_probe_out)
+    e2e_check "$id: the container's /run is a copy of the image's, not of the host's bind (probe: ${got:-none})" \
+        test "$got" = image
+    bx_end
+}
+
 # ------------------------------------------------------------ 4 copy-up disclosure
 
 # (a) modes and owners of the tmpfs roots as in the image: checked by the
@@ -1087,6 +1115,7 @@ vol_case vol-varlog-rshared 0 none boot
 foothold_case
 ro_case runc
 etc_volume_case
+host_run_case
 modes_case
 secret_case
 volsecret_case

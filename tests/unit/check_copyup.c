@@ -331,6 +331,31 @@ START_TEST(test_copy_entries)
 }
 END_TEST
 
+/* A copy another thread no longer needs stops at its next entry: nothing
+ * copied once CANCEL is set; unset, the same tree copies. */
+START_TEST(test_copy_cancel)
+{
+        struct copy c;
+        hook_error_t err = {};
+        atomic_bool cancel = true;
+        _cleanup_close_ int s = -EBADF, d = -EBADF;
+        _cleanup_free_ char *there = NULL;
+        struct stat st;
+
+        copy_setup(&c, image, ELEMENTSOF(image));
+        s = tu_open_dir(c.src);
+        d = tu_open_dir(c.dst);
+        ck_assert_int_eq(copyup_tree_cancellable(s, d, NULL, false, &cancel, &err), -ECANCELED);
+        ck_assert_str_eq(err.msg, "not needed any more");
+        there = tu_join(c.dst, "file");
+        ck_assert_int_ne(lstat(there, &st), 0);
+        atomic_store(&cancel, false);
+        ck_assert_ok(copyup_tree_cancellable(s, d, NULL, false, &cancel, &err), &err);
+        ck_assert_int_eq(lstat(there, &st), 0);
+        copy_done(&c);
+}
+END_TEST
+
 /* A sparse file far over COPYUP_MAX_BYTES costs only its data (a hole
  * copied as zeros would fill tmpfs pages outside the container's memory
  * limit); data over the cap is refused. */
@@ -413,7 +438,7 @@ static Suite *copyup_suite(void)
         TU_TCASE(s, "reader", 0, TU_LOOP(test_reader, readers));
         TU_TCASE(s, "copy", 0, TU_TEST(test_copy_attrs), TU_TEST(test_copy_content),
                  TU_TEST(test_copy_host_links), TU_TEST(test_copy_skips_socket),
-                 TU_TEST(test_copy_skips_device), TU_TEST(test_copy_hard_links));
+                 TU_TEST(test_copy_skips_device), TU_TEST(test_copy_hard_links), TU_TEST(test_copy_cancel));
         TU_TCASE(s, "limits", 120, TU_LOOP(test_copy_depth, depths), TU_TEST(test_copy_entries),
                  TU_TEST(test_copy_bytes));
         return s;
