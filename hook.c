@@ -273,11 +273,15 @@ static int apply(const struct oci_state *s, const struct plan *p, const char *ro
                 apply_ctx_done(&ctx);
                 return 0;
         }
+        if (r < 0 || ctx.running)
+                mounts_cancel_fill(&ctx);
         if (r >= 0 && !ctx.running) {
                 job_settle();   /* the worker's own fs context, for setns() */
                 r = ns_join(&ns, err);
                 if (r >= 0)
                         r = mounts_open_rootfs(&ctx, err);
+                if (r < 0 || ctx.done)
+                        mounts_cancel_fill(&ctx);
                 /* the worker, after /run's fill: the machine-id's
                  * staging, while the host side is done */
                 if (r >= 0)

@@ -49,6 +49,9 @@ extern bool mountlist_off;
  * (with the filesystem's options: 6.11); 0 when it is none; -ENOSYS when
  * the kernel cannot say. */
 int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_error_t *err);
+/* The MOUNT_ATTR_* flags of the mount FD is on (statmount): 0 or -errno,
+ * -ENOSYS before Linux 6.8 (or mountlist_off). */
+int mountlist_attr(int fd, uint64_t *ret_attr);
 
 /* The optional fields hold TAG:N ("shared", "master"). */
 bool mountinfo_has_tag(const struct mountinfo_entry *e, const char *tag);

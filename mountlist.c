@@ -221,3 +221,24 @@ int mountlist_stat_path(const char *path, mountinfo_cb cb, void *userdata, hook_
         free(sm);
         return r;
 }
+
+int mountlist_attr(int fd, uint64_t *ret_attr)
+{
+        struct osh_mnt_id_req req = { .size = OSH_MNT_ID_REQ_SIZE_VER0, .param = OSH_STATMOUNT_MNT_BASIC };
+        struct osh_statmount sm;
+        struct statx stx;
+
+        if (mountlist_off)
+                return -ENOSYS;
+        if (statx(fd, "", AT_EMPTY_PATH, OSH_STATX_MNT_ID_UNIQUE, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE))
+                return -ENOSYS;
+        req.mnt_id = stx.stx_mnt_id;
+        if (syscall(__NR_statmount, &req, &sm, sizeof(sm), 0) < 0)
+                return -errno;
+        if (!(sm.mask & OSH_STATMOUNT_MNT_BASIC))
+                return -ENOSYS;
+        *ret_attr = sm.mnt_attr;
+        return 0;
+}

@@ -221,6 +221,11 @@ static bool already_done(int rootfd, const struct plan *p)
         return false;
 }
 
+void mounts_cancel_fill(struct apply_ctx *ctx)
+{
+        atomic_store(&ctx->fill.cancel, true);
+}
+
 int mounts_open_rootfs(struct apply_ctx *ctx, hook_error_t *err)
 {
         uint64_t id;
@@ -768,6 +773,10 @@ static int fill_job_run(struct job *j)
         /* the premade one: its job ran before this one, on this thread */
         int made = pm && pm->job.started && i < ELEMENTSOF(pm->mfd) ? TAKE_FD(pm->mfd[i]) : -EBADF;
 
+        if (atomic_load(&f->cancel)) {
+                closep(&made);  /* (back to its slot would do too: all end with the hook) */
+                return 0;
+        }
         f->mfd = fill_tmpfs(f->plan, f->tmpfs, made, f->src, true, &f->cancel, &j->err);
         return f->mfd < 0 ? f->mfd : 0;
 }
@@ -809,20 +818,25 @@ void mounts_start_fill(struct apply_ctx *ctx, int host_rootfd)
         job_start(&ctx->fill.job, fill_job_run);
 }
 
-/* The filled tmpfs for T, if it was filled from TARGET itself (the same
- * inode: a mount the host has there and the namespace does not, or the
- * other way round, makes another directory of it); the fill's error if it
- * failed on it; -EBADF for no copy (made here then). */
+/* The filled tmpfs for T, if it was filled from TARGET itself, as the
+ * container sees it: the same inode (a mount the host has there and the
+ * namespace does not, or the other way round, makes another directory of
+ * it) on a mount that shows owners as they are (an idmapped rootfs shows
+ * the container other ones than the host's view had: and so with an
+ * unknown mount, before Linux 6.8).  The fill's error if it failed on it;
+ * -EBADF for no copy (made here then). */
 static int take_fill(struct apply_ctx *ctx, const struct plan_tmpfs *t, int target, hook_error_t *err)
 {
         struct fill_job *f = &ctx->fill;
+        uint64_t attr = 0;
         struct stat st;
         int r;
 
         if (!f->job.started || f->tmpfs != t)
                 return -EBADF;
         r = job_wait(&f->job, err);
-        if (fstat(target, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
+        if (fstat(target, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino ||
+            mountlist_attr(target, &attr) < 0 || (attr & MOUNT_ATTR_IDMAP)) {
                 closep(&f->mfd);
                 return -EBADF;
         }

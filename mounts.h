@@ -120,6 +120,8 @@ void apply_ctx_done(struct apply_ctx *ctx);
 int mounts_check(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_open_rootfs(struct apply_ctx *ctx, hook_error_t *err);
 void mounts_start_fill(struct apply_ctx *ctx, int host_rootfd);
+/* Nothing to mount after all (restored, done already): the fill stops. */
+void mounts_cancel_fill(struct apply_ctx *ctx);
 void mounts_start_stage(struct apply_ctx *ctx);
 int mounts_prepare_host(struct apply_ctx *ctx, hook_error_t *err);
 int mounts_apply(struct apply_ctx *ctx, hook_error_t *err);

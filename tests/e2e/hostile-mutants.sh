@@ -23,6 +23,8 @@
 #   fill-inode     the worker's copy of /run (made from the host's view)
 #                  taken without checking it is of the directory mounted on
 #                  (host-run-bind: a host directory bound on /run host-side)
+#   fill-idmap     that copy taken on an idmapped rootfs, whose owners the
+#                  container sees otherwise (idmap-rootfs)
 #   stage-boundary the worker stages /etc/machine-id without its boundary
 #                  check: into a volume at /etc (etc-volume)
 #   same-mntns     no refusal of a pid in the hook's own mount namespace
@@ -176,7 +178,7 @@ run() {
 
 HOSTILE='^(varlog-abs|varlog-rel|mid-abs|mid-rel|cu-sparse|run-inside)$'
 INPUT='^pid-own-shell'
-BOUNDARY='^(userns-foothold|etc-volume|host-run-bind|copyup-modes|copyup-userns-secret|wrong-process|device-swap-timed|link-swap-timed|root-dot|unsafe-name|stdin-plain|rootfs-shared-hooktime|crun-cgroup-disabled|hugetlb-toggle-runc)$'
+BOUNDARY='^(userns-foothold|etc-volume|host-run-bind|idmap-rootfs|copyup-modes|copyup-userns-secret|wrong-process|device-swap-timed|link-swap-timed|root-dot|unsafe-name|stdin-plain|rootfs-shared-hooktime|crun-cgroup-disabled|hugetlb-toggle-runc)$'
 RV='^(run-dir|run-subdir|run-shared)$'
 
 build control 'pass' || { echo "1..$n"; exit 1; }
@@ -218,10 +220,17 @@ open("mounts.c", "w").write(s.replace(old, new))'; then
 fi
 
 if replace_mutant fill-inode mounts.c \
-    '"if (fstat(target, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino) {"' '"if (fstat(target, &st) < 0) {"'; then
+    '"if (fstat(target, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino ||"' '"if (fstat(target, &st) < 0 ||"'; then
     # the worker's copy of /run (from the host's view) taken for whatever
     # the namespace's /run is: a host directory bound there is copied in
     run fill-inode test-boundary.sh '^host-run-bind$' fail 'host-run-bind: the container.s /run is a copy of the image.s'
+fi
+
+if replace_mutant fill-idmap mounts.c \
+    '"            mountlist_attr(target, &attr) < 0 || (attr & MOUNT_ATTR_IDMAP)) {"' '"            0) {"'; then
+    # an idmapped rootfs: the copy made from the host's view (disk owners)
+    # taken for the container, which sees other owners
+    run fill-idmap test-boundary.sh '^idmap-rootfs$' fail 'idmap-rootfs: /run.s copy has the owners'
 fi
 
 if replace_mutant stage-boundary mounts.c \

@@ -481,6 +481,48 @@ host_run_case() {
     bx_end
 }
 
+# ------------------------------------------------------------ 3d an idmapped rootfs
+
+# idmap_case: the rootfs (a tmpfs: overlayfs cannot be idmapped here) is
+# idmapped in the container's namespace by a hook before ours
+# (idmap-rootfs.c: disk uid 0.. shown as 100000..).  The worker's copy of
+# /run, made from the host's view (disk owners), must not be taken: the
+# container's /run shows the owners its namespace shows (998 -> 100998).
+idmap_case() {
+    local got
+    bx_begin idmap-rootfs || return 0
+    if [[ ! -x $E2E_TMP/idmap-rootfs ]] &&
+        ! gcc -O2 -Wall -o "$E2E_TMP/idmap-rootfs" "$HX_DIR/idmap-rootfs.c"; then
+        fail "$id: compile idmap-rootfs.c"
+        return 0
+    fi
+    bx_bundle
+    mkdir -p "$B/idroot"
+    mount -t tmpfs -o mode=0755 tmpfs "$B/idroot"
+    (cd "$B/idroot" && mkdir -p usr/lib/systemd usr/sbin etc proc sys dev tmp var/log/journal run/systemd/netif &&
+        : >usr/lib/systemd/systemd && chmod 0755 usr/lib/systemd/systemd && ln -s usr/sbin sbin &&
+        ln -s ../lib/systemd/systemd usr/sbin/init && : >etc/machine-id && chown 998:998 run/systemd/netif)
+    # host root is no owner the idmapped rootfs can show (EOVERFLOW on a
+    # create): the machine-id is the spec's
+    : >"$B/machine-id"
+    bx_vol /etc/machine-id "$B/machine-id" '["bind"]'
+    # the helper before ours, given the state's pid
+    bx_jq '.root.path = $r |
+           .hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "exec " + $h + " " + $r + " $(jq -r .pid)"]}]
+                                  + .hooks.createRuntime' \
+        --arg r "$B/idroot" --arg h "$E2E_TMP/idmap-rootfs"
+    bx_probe_sh "nsenter -t \$PID -m -- stat -c %u '$B/idroot/run/systemd/netif'"
+    bx_snap before
+    bx_run create
+    bx_created
+    got=$(bx_probe_out)
+    e2e_check "$id: /run's copy has the owners the container's namespace shows (netif: ${got:-none}, want 100998)" \
+        test "$got" = 100998
+    bx_stop
+    umount "$B/idroot" 2>/dev/null || true
+    bx_cleanup
+}
+
 # ------------------------------------------------------------ 4 copy-up disclosure
 
 # (a) modes and owners of the tmpfs roots as in the image: checked by the
@@ -1116,6 +1158,7 @@ foothold_case
 ro_case runc
 etc_volume_case
 host_run_case
+idmap_case
 modes_case
 secret_case
 volsecret_case
