@@ -296,9 +296,15 @@ static int open_in_root(int rootfd, const char *path, unsigned flags, hook_error
 
 int fs_open_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
 {
+        return fs_open_in_root_within(rootfd, path, flags, NULL, err);
+}
+
+int fs_open_in_root_within(int rootfd, const char *path, unsigned flags, const struct fs_boundary *b,
+                           hook_error_t *err)
+{
         int fd = open_in_root(rootfd, path, flags, err);
 
-        if (fd >= 0 && (flags & FS_OWN_MOUNT) && !fs_on_boundary(boundary, fd)) {
+        if (fd >= 0 && (flags & FS_OWN_MOUNT) && !fs_on_boundary(b ? b : boundary, fd)) {
                 (void)close(fd);
                 return hook_error_set(err, EXDEV, "`%s` resolves onto another mount (a volume or a runtime mount)",
                                       path);

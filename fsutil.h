@@ -41,6 +41,11 @@ struct fs_created {
  * openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS) (Linux 5.6) and a
  * component-by-component walk when that is missing (or for FS_MKDIR). */
 int fs_open_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err);
+/* fs_open_in_root() with FS_OWN_MOUNT checked against B instead (NULL: the
+ * boundary set by fs_set_boundary()), for a thread other than the one that
+ * set it.  FS_MKDIR still uses the set boundary and created log. */
+int fs_open_in_root_within(int rootfd, const char *path, unsigned flags, const struct fs_boundary *b,
+                           hook_error_t *err);
 
 /* The userspace walk alone; also returns the resolved path inside the root
  * ("/lib/systemd/systemd" for "/sbin/init" on Debian).  ret_path may be NULL. */

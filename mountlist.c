@@ -138,14 +138,11 @@ static int report(const struct osh_statmount *sm, size_t size, mountinfo_cb cb, 
         return cb(&e, userdata, err);
 }
 
-int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_t *err)
+/* The unique (statmount) id of the mount FD is on; -ENOSYS before 6.8 or
+ * with mountlist_off. */
+static int unique_mnt_id(int fd, __u64 *ret)
 {
-        struct idset s = {};
-        struct osh_statmount *sm = NULL;
-        size_t size = 4096, i;
-        bool recursive = false;
         struct statx stx;
-        int r = 0;
 
         if (mountlist_off)
                 return -ENOSYS;
@@ -153,7 +150,22 @@ int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_
                 return -errno;
         if (!(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE))
                 return -ENOSYS;
-        idset_add(&s, stx.stx_mnt_id);
+        *ret = stx.stx_mnt_id;
+        return 0;
+}
+
+int mountlist_foreach_below(int fd, mountinfo_cb cb, void *userdata, hook_error_t *err)
+{
+        struct idset s = {};
+        struct osh_statmount *sm = NULL;
+        size_t size = 4096, i;
+        bool recursive = false;
+        __u64 id;
+        int r;
+
+        if ((r = unique_mnt_id(fd, &id)) < 0)
+                return r;
+        idset_add(&s, id);
         /* Linux 6.8 lists a mount's children, later ones all its
          * descendants: go down until the first grandchild shows which. */
         sm = xmalloc(size);
@@ -226,15 +238,10 @@ int mountlist_attr(int fd, uint64_t *ret_attr)
 {
         struct osh_mnt_id_req req = { .size = OSH_MNT_ID_REQ_SIZE_VER0, .param = OSH_STATMOUNT_MNT_BASIC };
         struct osh_statmount sm;
-        struct statx stx;
+        int r;
 
-        if (mountlist_off)
-                return -ENOSYS;
-        if (statx(fd, "", AT_EMPTY_PATH, OSH_STATX_MNT_ID_UNIQUE, &stx) < 0)
-                return -errno;
-        if (!(stx.stx_mask & OSH_STATX_MNT_ID_UNIQUE))
-                return -ENOSYS;
-        req.mnt_id = stx.stx_mnt_id;
+        if ((r = unique_mnt_id(fd, &req.mnt_id)) < 0)
+                return r;
         if (syscall(__NR_statmount, &req, &sm, sizeof(sm), 0) < 0)
                 return -errno;
         if (!(sm.mask & OSH_STATMOUNT_MNT_BASIC))

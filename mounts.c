@@ -84,7 +84,7 @@ void apply_ctx_done(struct apply_ctx *ctx)
         size_t i;
 
         /* first: the jobs read through the rootfs and write here */
-        atomic_store(&ctx->fill.cancel, true);
+        mounts_cancel_fill(ctx);
         (void)job_wait(&ctx->fill.job, NULL);
         (void)job_wait(&ctx->mid.job, NULL);
         if (ctx->mid.etc >= 0) {
@@ -651,10 +651,13 @@ static int take_premade(struct apply_ctx *ctx, const struct plan_tmpfs *t)
         return TAKE_FD(pm->mfd[i]);
 }
 
-static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
+/* open_dir_in_root() with FS_OWN_MOUNT against B, not the caller's
+ * boundary (for the worker; no FS_MKDIR). */
+static int open_dir_within(int rootfd, const char *path, unsigned flags, const struct fs_boundary *b,
+                           hook_error_t *err)
 {
         struct stat st;
-        int fd = fs_open_in_root(rootfd, path, flags | FS_NOFOLLOW, err);
+        int fd = fs_open_in_root_within(rootfd, path, flags | FS_NOFOLLOW, b, err);
 
         if (fd < 0)
                 return fd;
@@ -663,6 +666,11 @@ static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_e
                 return hook_error_set(err, ENOTDIR, "`%s` in the rootfs is not a directory", path);
         }
         return fd;
+}
+
+static int open_dir_in_root(int rootfd, const char *path, unsigned flags, hook_error_t *err)
+{
+        return open_dir_within(rootfd, path, flags, NULL, err);
 }
 
 /* Mounts the runtime already made below a tmpfs destination (podman's
@@ -974,17 +982,10 @@ static int stage_machine_id(struct apply_ctx *ctx, bool worker, hook_error_t *er
         if (p->mid_method != MID_WRITE)
                 return 0;
         (void)snprintf(want, sizeof(want), "%s\n", p->machine_id);
-        if (worker) {
-                etc = fs_open_in_root(ctx->rootfd, "/etc", FS_NOFOLLOW, err);
-                if (etc == -ENOENT)
-                        return MID_LATER;
-                if (etc >= 0 && !fs_on_boundary(&m->boundary, etc))
-                        return hook_error_set(err, EXDEV, "`/etc` resolves onto another mount (a volume or a runtime mount)");
-                if (etc >= 0 && (fstat(etc, &st) < 0 || !S_ISDIR(st.st_mode)))
-                        return MID_LATER;
-        } else {
-                etc = open_etc(ctx, err);
-        }
+        /* a missing /etc is made by the caller (FS_MKDIR) */
+        etc = worker ? open_dir_within(ctx->rootfd, "/etc", FS_OWN_MOUNT, &m->boundary, err) : open_etc(ctx, err);
+        if (worker && etc == -ENOENT)
+                return MID_LATER;
         if (etc < 0)
                 return etc;
         if (fstatat(etc, "machine-id", &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -234,7 +234,7 @@ if replace_mutant fill-idmap mounts.c \
 fi
 
 if replace_mutant stage-boundary mounts.c \
-    '"if (etc >= 0 && !fs_on_boundary(&m->boundary, etc))"' '"if (0)"'; then
+    '"open_dir_within(ctx->rootfd, \"/etc\", FS_OWN_MOUNT, &m->boundary, err)"' '"open_dir_within(ctx->rootfd, \"/etc\", 0, &m->boundary, err)"'; then
     run stage-boundary test-boundary.sh '^etc-volume$' fail 'etc-volume: right after the hook: nothing created'
 fi
 
